@@ -1,0 +1,48 @@
+# Thin wrapper over CMake presets. `make run` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+DATA_DIR ?= .vaultterm-dev
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build debug asan release run test unit integration bench fmt clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+build: debug
+
+debug: deps
+	@cmake --preset debug >/dev/null
+	@cmake --build --preset debug -j $(JOBS)
+
+asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+
+release: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+# Builds and starts the server on the embedded PostgreSQL cluster in $(DATA_DIR).
+run: debug
+	./build/debug/vaultterm server --dev --data-dir $(DATA_DIR)
+
+# Every test (unit + integration + checksrc) under ASan + UBSan.
+test: asan
+	@ctest --preset asan -j $(JOBS) --timeout 900
+
+unit: asan
+	@ctest --preset asan -j $(JOBS) -L unit
+
+integration: asan
+	@ctest --preset asan -j $(JOBS) -L integration
+
+bench: release
+	@for b in bench/*.sh; do [ -x "$$b" ] && "$$b" ./build/release/vaultterm || exit 1; done
+
+fmt:
+	@clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')
+
+clean:
+	rm -rf build

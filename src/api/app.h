@@ -1,0 +1,65 @@
+/*
+ * The server's composition root: configuration, key material, the database pool and the
+ * identity environment, shared (read-only after start) by every request. The route table and the
+ * http hooks that run each request in its own transaction live in the api/ files.
+ */
+#ifndef VT_API_APP_H
+#define VT_API_APP_H
+
+#include <stddef.h>
+
+#include "auth/auth.h"
+#include "base/config.h"
+#include "crypto/keyring.h"
+#include "db/db.h"
+#include "http/http.h"
+
+struct app {
+	struct config cfg;
+	struct keyring *keyring;
+	struct db_pool *pool;
+	struct auth_env env;
+};
+
+/* The route table and its size. */
+extern const struct http_route API_ROUTES[];
+extern const size_t API_ROUTES_COUNT;
+
+/* http hooks (dispatch.c). */
+int api_authenticate(struct http_req *req, const char *bearer);
+int api_dispatch(struct http_req *req, const struct http_route *route);
+
+/* The audit actor of this request. */
+void api_actor(const struct http_req *req, struct audit_actor *who);
+/* Fails with 403 unless the caller has perm in its org. */
+int api_require(struct http_req *req, int perm) VT_WUR;
+
+/* Handlers, one file per route group. */
+int api_health(struct http_req *req);
+int api_auth_register(struct http_req *req);
+int api_auth_login(struct http_req *req);
+int api_auth_me(struct http_req *req);
+int api_auth_switch_org(struct http_req *req);
+int api_auth_totp_enroll(struct http_req *req);
+int api_auth_totp_confirm(struct http_req *req);
+int api_auth_totp_disable(struct http_req *req);
+int api_auth_accept_invite(struct http_req *req);
+int api_orgs_current(struct http_req *req);
+int api_orgs_rename(struct http_req *req);
+int api_orgs_members(struct http_req *req);
+int api_orgs_member_patch(struct http_req *req);
+int api_orgs_member_delete(struct http_req *req);
+int api_orgs_invite_create(struct http_req *req);
+int api_orgs_invites_list(struct http_req *req);
+int api_orgs_invite_delete(struct http_req *req);
+int api_tokens_create(struct http_req *req);
+int api_tokens_list(struct http_req *req);
+int api_tokens_revoke(struct http_req *req);
+int api_audit_list(struct http_req *req);
+int api_events_list(struct http_req *req);
+
+/* `vaultterm server` and `vaultterm migrate` (serve.c). */
+int cmd_server_main(int argc, char **argv);
+int cmd_migrate_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,209 @@
+/*
+ * /api/auth: register, login, TOTP MFA, me, switch-org, accept-invite. Request bodies are checked
+ * against a schema first (unknown fields, wrong types and lengths are 400 naming the field).
+ */
+#include "api/app.h"
+
+#include "auth/password.h"
+#include "base/err.h"
+#include "crypto/totp.h"
+
+/* Maps an identity error to the response, keeping a specific message when there is one. */
+static int
+fail_with(struct http_req *req, int r, const char *msg)
+{
+	return http_fail(req, r, msg != NULL && msg[0] != '\0' ? "%s" : NULL, msg);
+}
+
+int
+api_auth_register(struct http_req *req)
+{
+	static const struct jfield fields[] = {
+		{ "email", JF_STRING, 1, 1, AUTH_EMAIL_MAX },
+		{ "password", JF_STRING, 1, 0, PASSWORD_MAX_LEN },
+		{ "name", JF_STRING, 0, 0, AUTH_NAME_MAX },
+	};
+	struct app *app = req->app;
+	char err[AUTH_ERR_MAX] = "";
+	struct audit_actor who;
+	json_t *body = NULL, *out = NULL;
+	int r;
+
+	if (req->principal.kind != PRINCIPAL_NONE)
+		return http_fail(req, VT_ERR_CONFLICT, "already authenticated; log out to register "
+						       "a new account");
+	if ((r = http_body_json(req, fields, VT_NELEM(fields), &body)) != 0)
+		return r;
+	api_actor(req, &who);
+	r = auth_register(&app->env, req->tx, body, &who, &out, err);
+	json_decref(body);
+	if (r != 0)
+		return fail_with(req, r, err);
+	http_reply_json(req, 201, out);
+	return 0;
+}
+
+int
+api_auth_login(struct http_req *req)
+{
+	static const struct jfield fields[] = {
+		{ "email", JF_STRING, 1, 1, AUTH_EMAIL_MAX },
+		{ "password", JF_STRING, 1, 0, PASSWORD_MAX_LEN },
+		{ "totp_code", JF_STRING, 0, 1, 16 },
+	};
+	struct app *app = req->app;
+	char err[AUTH_ERR_MAX] = "";
+	struct audit_actor who;
+	json_t *body = NULL, *out = NULL;
+	int r;
+
+	if ((r = http_body_json(req, fields, VT_NELEM(fields), &body)) != 0)
+		return r;
+	api_actor(req, &who);
+	r = auth_login(&app->env, req->tx, body, &who, &out, err);
+	json_decref(body);
+	if (r == VT_ERR_UNAUTHORIZED || r == VT_ERR_MFA_REQUIRED || r == VT_ERR_FORBIDDEN) {
+		/* The LOGIN_FAILED row must commit even though the login did not succeed. */
+		req->commit_on_error = 1;
+		if (r == VT_ERR_UNAUTHORIZED)
+			return http_fail(req, r, "wrong e-mail or password");
+		if (r == VT_ERR_MFA_REQUIRED)
+			return http_fail(req, r, "a valid TOTP code is required (totp_code)");
+	}
+	if (r != 0)
+		return fail_with(req, r, err);
+	http_reply_json(req, 200, out);
+	return 0;
+}
+
+int
+api_auth_me(struct http_req *req)
+{
+	json_t *out = NULL;
+	int r;
+
+	if ((r = auth_me(req->tx, &req->principal, &out)) != 0)
+		return http_fail(req, r, NULL);
+	http_reply_json(req, 200, out);
+	return 0;
+}
+
+int
+api_auth_switch_org(struct http_req *req)
+{
+	static const struct jfield fields[] = {
+		{ "org_id", JF_STRING, 1, 1, 64 },
+	};
+	struct app *app = req->app;
+	struct audit_actor who;
+	struct vt_uuid org;
+	json_t *body = NULL, *out = NULL;
+	int r;
+
+	if ((r = http_body_json(req, fields, VT_NELEM(fields), &body)) != 0)
+		return r;
+	r = uuid_parse(json_get_str(body, "org_id"), &org);
+	json_decref(body);
+	if (r != 0)
+		return http_fail(req, VT_ERR_VALIDATION, "field 'org_id': must be a UUID");
+	if (req->principal.kind != PRINCIPAL_USER)
+		return http_fail(req, VT_ERR_FORBIDDEN, "API tokens are bound to one organization");
+	api_actor(req, &who);
+	if ((r = auth_switch_org(&app->env, req->tx, &req->principal, &org, &who, &out)) != 0)
+		return http_fail(req, r, r == VT_ERR_NOT_FOUND ? "no such organization" : NULL);
+	http_reply_json(req, 200, out);
+	return 0;
+}
+
+int
+api_auth_totp_enroll(struct http_req *req)
+{
+	struct app *app = req->app;
+	struct audit_actor who;
+	json_t *out = NULL;
+	int r;
+
+	api_actor(req, &who);
+	if ((r = mfa_enroll(&app->env, req->tx, &req->principal, &who, &out)) != 0)
+		return http_fail(req, r, r == VT_ERR_CONFLICT ?
+			"TOTP is already enabled; disable it first to enrol a new device" :
+			r == VT_ERR_FORBIDDEN ? "only user accounts have MFA" : NULL);
+	http_reply_json(req, 200, out);
+	return 0;
+}
+
+static int
+totp_code_body(struct http_req *req, json_t **body)
+{
+	static const struct jfield fields[] = {
+		{ "code", JF_STRING, 1, 1, TOTP_CODE_MAX },
+	};
+
+	return http_body_json(req, fields, VT_NELEM(fields), body);
+}
+
+int
+api_auth_totp_confirm(struct http_req *req)
+{
+	struct app *app = req->app;
+	struct audit_actor who;
+	json_t *body = NULL;
+	int r;
+
+	if ((r = totp_code_body(req, &body)) != 0)
+		return r;
+	api_actor(req, &who);
+	r = mfa_confirm(&app->env, req->tx, &req->principal, json_get_str(body, "code"), &who);
+	json_decref(body);
+	if (r != 0)
+		return http_fail(req, r, r == VT_ERR_VALIDATION ? "field 'code': is not valid" :
+			r == VT_ERR_CONFLICT ? "no TOTP enrolment is in progress" : NULL);
+	http_reply_empty(req, 204);
+	return 0;
+}
+
+int
+api_auth_totp_disable(struct http_req *req)
+{
+	struct app *app = req->app;
+	struct audit_actor who;
+	json_t *body = NULL;
+	int r;
+
+	if ((r = totp_code_body(req, &body)) != 0)
+		return r;
+	api_actor(req, &who);
+	r = mfa_disable(&app->env, req->tx, &req->principal, json_get_str(body, "code"), &who);
+	json_decref(body);
+	if (r != 0)
+		return http_fail(req, r, r == VT_ERR_VALIDATION ? "field 'code': is not valid" :
+			r == VT_ERR_CONFLICT ? "TOTP is not enabled" : NULL);
+	http_reply_empty(req, 204);
+	return 0;
+}
+
+int
+api_auth_accept_invite(struct http_req *req)
+{
+	static const struct jfield fields[] = {
+		{ "invite_token", JF_STRING, 1, 1, 128 },
+		{ "password", JF_STRING, 0, 0, PASSWORD_MAX_LEN },
+		{ "name", JF_STRING, 0, 0, AUTH_NAME_MAX },
+	};
+	struct app *app = req->app;
+	char err[AUTH_ERR_MAX] = "";
+	struct audit_actor who;
+	json_t *body = NULL, *out = NULL;
+	int r;
+
+	if ((r = http_body_json(req, fields, VT_NELEM(fields), &body)) != 0)
+		return r;
+	api_actor(req, &who);
+	r = org_invite_accept(&app->env, req->tx,
+	    req->principal.kind != PRINCIPAL_NONE ? &req->principal : NULL, body, &who, &out, err);
+	json_decref(body);
+	if (r != 0)
+		return fail_with(req, r, err);
+	http_reply_json(req, 200, out);
+	return 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * The per-request pipeline: bearer → principal (at header time), per-address rate limit on the
+ * unauthenticated auth endpoints, one database transaction with the org (and user) context set,
+ * membership re-checked, the handler, then COMMIT — and only after a successful commit is the
+ * handler's reply sent. If the commit fails, the caller gets an error instead (fail closed: an
+ * action whose audit row did not commit did not happen).
+ */
+#include "api/app.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "authz/authz.h"
+#include "base/err.h"
+#include "base/log.h"
+
+int
+api_authenticate(struct http_req *req, const char *bearer)
+{
+	struct app *app = req->app;
+
+	return auth_bearer_resolve(&app->env, bearer, &req->principal);
+}
+
+void
+api_actor(const struct http_req *req, struct audit_actor *who)
+{
+	auth_actor(&req->principal, req->source_ip, req->request_id, who);
+}
+
+int
+api_require(struct http_req *req, int perm)
+{
+	int r = authz_org_check(&req->principal, (enum org_perm)perm);
+
+	if (r == VT_ERR_FORBIDDEN)
+		return http_fail(req, r, "your role or token scopes do not allow this");
+	if (r != 0)
+		return http_fail(req, r, NULL);
+	return 0;
+}
+
+int
+api_dispatch(struct http_req *req, const struct http_route *route)
+{
+	struct app *app = req->app;
+	char key[96];
+	int r;
+
+	if (route->flags & ROUTE_NO_TX)
+		return route->fn(req);
+	if (req->has_bearer && req->auth_err != 0) {
+		if (req->auth_err == VT_ERR_UNAVAILABLE)
+			return http_fail(req, VT_ERR_UNAVAILABLE, NULL);
+		memset(&req->principal, 0, sizeof(req->principal));
+		return http_fail(req, VT_ERR_UNAUTHORIZED, "the bearer token is invalid, expired "
+							   "or revoked");
+	}
+	if ((route->flags & ROUTE_AUTH) && req->principal.kind == PRINCIPAL_NONE)
+		return http_fail(req, VT_ERR_UNAUTHORIZED, "authentication is required "
+							   "(Authorization: Bearer <token>)");
+	if (route->flags & ROUTE_RATE_LIMIT) {
+		snprintf(key, sizeof(key), "ip:%s", req->source_ip);
+		if ((r = auth_rate_hit(&app->env, key)) != 0)
+			return http_fail(req, r, r == VT_ERR_RATE_LIMITED ?
+				"too many attempts from this address; try again later" : NULL);
+	}
+	if ((r = db_tx_begin(app->pool, &req->tx)) != 0)
+		return http_fail(req, r, NULL);
+	if (req->principal.kind != PRINCIPAL_NONE &&
+	    (r = auth_principal_bind(req->tx, &req->principal)) != 0) {
+		db_tx_rollback(req->tx);
+		req->tx = NULL;
+		if (r == VT_ERR_UNAUTHORIZED)
+			return http_fail(req, r, "this session is no longer valid for its "
+						 "organization; log in again");
+		return http_fail(req, r, NULL);
+	}
+	r = route->fn(req);
+	if (r == 0 || req->commit_on_error) {
+		int c = db_tx_commit(req->tx);
+
+		req->tx = NULL;
+		if (c != 0) {
+			log_error("commit failed for %s %s (request %s); the action is refused",
+			    req->method_str, req->path, req->request_id);
+			return http_fail(req, c == VT_ERR_UNAVAILABLE ? c : VT_ERR_INTERNAL, NULL);
+		}
+	} else {
+		db_tx_rollback(req->tx);
+		req->tx = NULL;
+	}
+	if (r != 0 && req->err == 0)
+		http_fail(req, r, NULL);
+	return r;
+}

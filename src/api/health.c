@@ -1,0 +1,18 @@
+/*
+ * GET /health: liveness plus a database round trip. No authentication, no tenant data.
+ */
+#include "api/app.h"
+
+#include "base/err.h"
+
+int
+api_health(struct http_req *req)
+{
+	struct app *app = req->app;
+	int db_ok = db_ping(app->pool) == 0;
+
+	http_reply_json(req, db_ok ? 200 : 503,
+	    json_packx("{s:s, s:s, s:s}", "status", db_ok ? "ok" : "degraded", "db",
+		db_ok ? "ok" : "unavailable", "version", VT_VERSION));
+	return 0;
+}

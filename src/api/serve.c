@@ -1,0 +1,440 @@
+/*
+ * `vaultterm server [--dev] [--data-dir DIR]` and `vaultterm migrate`. Start-up order: process
+ * hygiene before any secret exists → configuration and boot guards → key material into guarded
+ * memory → (dev) the embedded PostgreSQL cluster → migrations as the owner role → app-role checks
+ * → connection pool → HTTP. Shutdown (SIGINT/SIGTERM): stop accepting, drain in-flight requests
+ * for up to SHUTDOWN_GRACE_MS, stop HTTP, close the pool, stop the cluster, wipe keys.
+ */
+#include "api/app.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "auth/password.h"
+#include "base/encode.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "crypto/hash.h"
+#include "db/cluster.h"
+#include "db/migrate.h"
+
+#define DEV_DATA_DIR_DEFAULT ".vaultterm-dev"
+#define DEV_SECRETS_FILE "dev-secrets.env"
+#define DEV_SECRETS_MAX 8192
+
+/* Secrets generated for --dev, stored 0600 in the data dir; values are hex. */
+static const char *const DEV_KEYS[] = { "DEV_MASTER_KEY", "JWT_SECRET", "PG_SUPERUSER_PASSWORD",
+	"PG_OWNER_PASSWORD", "PG_APP_PASSWORD" };
+#define DEV_NKEYS (sizeof(DEV_KEYS) / sizeof(DEV_KEYS[0]))
+
+struct dev_secrets {
+	struct secmem *buf;                /* file contents, NUL-separated in place */
+	const char *values[DEV_NKEYS];     /* point into buf */
+};
+
+static void
+hygiene(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	umask(077);
+	/* No core dumps and no ptrace by other users: a dump would contain keys and plaintext. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		log_warn("cannot clear the dumpable flag: %s", strerror(errno));
+	if (setrlimit(RLIMIT_CORE, &rl) != 0)
+		log_warn("cannot disable core dumps: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+dev_secrets_free(struct dev_secrets *s)
+{
+	secmem_free(s->buf);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+dev_secrets_generate(const char *path)
+{
+	uint8_t rnd[32];
+	char hex[65];
+	struct vbuf *b = vbuf_new(DEV_SECRETS_MAX);
+	size_t i;
+	int fd, r = VT_ERR_IO;
+
+	if (vbuf_put_cstr(b, "# VaultTerm development secrets (generated; keep private).\n") != 0)
+		goto out;
+	for (i = 0; i < DEV_NKEYS; i++) {
+		random_bytes(rnd, sizeof(rnd));
+		hex_encode(rnd, sizeof(rnd), hex);
+		if (vbuf_put_cstr(b, DEV_KEYS[i]) != 0 || vbuf_put_cstr(b, "=") != 0 ||
+		    vbuf_put_cstr(b, hex) != 0 || vbuf_put_cstr(b, "\n") != 0)
+			goto out;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		log_error("cannot create %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (write(fd, vbuf_ptr(b), vbuf_len(b)) != (ssize_t)vbuf_len(b) || fsync(fd) != 0) {
+		log_error("cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		goto out;
+	}
+	close(fd);
+	r = 0;
+ out:
+	sodium_memzero(rnd, sizeof(rnd));
+	sodium_memzero(hex, sizeof(hex));
+	vbuf_free(b);
+	return r;
+}
+
+static int
+dev_secrets_load(const char *dir, struct dev_secrets *s)
+{
+	char *path = xasprintf("%s/" DEV_SECRETS_FILE, dir);
+	struct stat st;
+	ssize_t n;
+	char *p, *line, *eol;
+	size_t i;
+	int fd = -1, r = VT_ERR_IO;
+
+	memset(s, 0, sizeof(*s));
+	if (stat(path, &st) != 0 && errno == ENOENT) {
+		if ((r = dev_secrets_generate(path)) != 0)
+			goto out;
+		log_info("generated development secrets in %s (0600)", path);
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, &st) != 0) {
+		log_error("cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		log_error("%s is readable by others (mode %o); chmod 600 it", path,
+		    (unsigned)(st.st_mode & 0777));
+		goto out;
+	}
+	if (st.st_size <= 0 || st.st_size >= DEV_SECRETS_MAX) {
+		log_error("%s has an unexpected size", path);
+		goto out;
+	}
+	if ((s->buf = secmem_new((size_t)st.st_size + 1)) == NULL)
+		goto out;
+	n = read(fd, secmem_ptr(s->buf), (size_t)st.st_size);
+	if (n != st.st_size) {
+		log_error("cannot read %s", path);
+		goto out;
+	}
+	p = (char *)secmem_ptr(s->buf);
+	p[n] = '\0';
+	for (line = p; line != NULL && *line != '\0'; line = eol) {
+		if ((eol = strchr(line, '\n')) != NULL)
+			*eol++ = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		for (i = 0; i < DEV_NKEYS; i++) {
+			size_t kl = strlen(DEV_KEYS[i]);
+
+			if (strncmp(line, DEV_KEYS[i], kl) == 0 && line[kl] == '=')
+				s->values[i] = line + kl + 1;
+		}
+	}
+	for (i = 0; i < DEV_NKEYS; i++) {
+		if (s->values[i] == NULL || s->values[i][0] == '\0') {
+			log_error("%s lacks %s", path, DEV_KEYS[i]);
+			goto out;
+		}
+	}
+	r = 0;
+ out:
+	if (fd >= 0)
+		close(fd);
+	if (r != 0)
+		dev_secrets_free(s);
+	free(path);
+	return r;
+}
+
+/* Environment lookup that falls back to the dev secrets for the two keys they provide. */
+static const char *
+dev_getenv(void *ctx, const char *name)
+{
+	const struct dev_secrets *s = ctx;
+	const char *v = getenv(name);
+
+	if (v != NULL && v[0] != '\0')
+		return v;
+	if (s != NULL && strcmp(name, "DEV_MASTER_KEY") == 0)
+		return s->values[0];
+	if (s != NULL && strcmp(name, "JWT_SECRET") == 0)
+		return s->values[1];
+	return v;
+}
+
+/* Overwrites secret-bearing variables in our environment, then removes them. */
+static void
+scrub_environment(void)
+{
+	size_t i;
+
+	for (i = 0; CONFIG_SECRET_VARS[i] != NULL; i++) {
+		char *v = getenv(CONFIG_SECRET_VARS[i]);
+
+		if (v != NULL)
+			sodium_memzero(v, strlen(v));
+		unsetenv(CONFIG_SECRET_VARS[i]);
+	}
+}
+
+static void
+server_usage(FILE *f)
+{
+	fprintf(f, "usage: vaultterm server [--dev] [--data-dir DIR]\n\n"
+		   "Runs the VaultTerm API server.\n\n"
+		   "  --dev            embedded mode: create (first run) and run a PostgreSQL cluster\n"
+		   "                   in the data dir, generate dev keys into DIR/" DEV_SECRETS_FILE
+		   " (0600)\n"
+		   "  --data-dir DIR   data directory for --dev (default ./" DEV_DATA_DIR_DEFAULT ")\n"
+		   "  -h, --help       this help\n\n"
+		   "Without --dev, DATABASE_URL (app role) is required; set DATABASE_OWNER_URL to run\n"
+		   "migrations at boot.\n\n");
+	config_print_help(f);
+}
+
+static int
+wait_for_signal(pid_t cluster_pid)
+{
+	sigset_t set;
+	int sig, status;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGCHLD);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGINT || sig == SIGTERM) {
+			log_info("received %s: draining requests and shutting down",
+			    sig == SIGINT ? "SIGINT" : "SIGTERM");
+			return 0;
+		}
+		if (sig == SIGCHLD && cluster_pid > 0 &&
+		    waitpid(cluster_pid, &status, WNOHANG) == cluster_pid) {
+			log_fatal("the embedded PostgreSQL cluster exited unexpectedly; shutting down");
+			return 1;
+		}
+	}
+}
+
+int
+cmd_server_main(int argc, char **argv)
+{
+	struct app app;
+	struct dev_secrets dev;
+	struct pg_cluster *cluster = NULL;
+	struct http_server *http = NULL;
+	char err[CONFIG_ERR_MAX], merr[MIGRATE_ERR_MAX], cerr[CLUSTER_ERR_MAX];
+	const char *data_dir = NULL, *app_conn, *owner_conn;
+	sigset_t set;
+	int i, dev_mode = 0, port = 0, rc = 1, unclean = 0;
+
+	memset(&app, 0, sizeof(app));
+	memset(&dev, 0, sizeof(dev));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dev") == 0 || strcmp(argv[i], "-dev") == 0) {
+			dev_mode = 1;
+		} else if ((strcmp(argv[i], "--data-dir") == 0 || strcmp(argv[i], "-data-dir") == 0) &&
+		    i + 1 < argc) {
+			data_dir = argv[++i];
+		} else if (strncmp(argv[i], "--data-dir=", 11) == 0) {
+			data_dir = argv[i] + 11;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			server_usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "vaultterm server: unknown argument '%s'\n\n", argv[i]);
+			server_usage(stderr);
+			return 2;
+		}
+	}
+	if (data_dir != NULL && !dev_mode) {
+		fprintf(stderr, "vaultterm server: --data-dir needs --dev\n");
+		return 2;
+	}
+	if (dev_mode && data_dir == NULL)
+		data_dir = DEV_DATA_DIR_DEFAULT;
+
+	hygiene();
+	/* Signals go to sigwait() in this thread only; every thread created later inherits this. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	if (secmem_init() != 0) {
+		log_fatal("libsodium failed to initialize");
+		return 1;
+	}
+	if (dev_mode) {
+		if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
+			log_fatal("cannot create data dir %s: %s", data_dir, strerror(errno));
+			return 1;
+		}
+		if (dev_secrets_load(data_dir, &dev) != 0)
+			return 1;
+	}
+	if (config_load(&app.cfg, dev_getenv, dev_mode ? &dev : NULL, err) != 0) {
+		log_fatal("configuration: %s", err);
+		goto out;
+	}
+	log_set_level((enum log_level)app.cfg.log_level);
+	if (config_check_boot(&app.cfg, err) != 0) {
+		log_fatal("refusing to start: %s", err);
+		goto out;
+	}
+	scrub_environment();
+	if (password_init() != 0) {
+		log_fatal("cannot initialize password hashing (argon2id needs 64 MiB)");
+		goto out;
+	}
+	if (keyring_new_local(app.cfg.master_key, 1, &app.keyring) != 0) {
+		app.cfg.master_key = NULL;
+		log_fatal("cannot load the master key");
+		goto out;
+	}
+	app.cfg.master_key = NULL; /* owned by the keyring now */
+
+	if (dev_mode) {
+		struct cluster_passwords pw = { dev.values[2], dev.values[3], dev.values[4] };
+
+		if (app.cfg.database_url != NULL)
+			log_warn("--dev: ignoring DATABASE_URL; using the embedded cluster");
+		if (cluster_start(data_dir, &pw, &cluster, cerr) != 0) {
+			log_fatal("embedded PostgreSQL: %s", cerr);
+			goto out;
+		}
+		app_conn = cluster_conninfo_app(cluster);
+		owner_conn = cluster_conninfo_owner(cluster);
+		if (migrate_run(owner_conn, CLUSTER_APP_ROLE, merr) != 0) {
+			log_fatal("migrations: %s", merr);
+			goto out;
+		}
+	} else {
+		if (app.cfg.database_url == NULL) {
+			log_fatal("refusing to start: DATABASE_URL is not set (or use --dev for the "
+				  "embedded PostgreSQL)");
+			goto out;
+		}
+		app_conn = app.cfg.database_url;
+		owner_conn = app.cfg.database_owner_url;
+		if (owner_conn != NULL && migrate_run(owner_conn, app.cfg.database_app_role, merr) != 0) {
+			log_fatal("migrations: %s", merr);
+			goto out;
+		}
+	}
+	dev_secrets_free(&dev);
+	if (migrate_check_app(app_conn, merr) != 0) {
+		log_fatal("refusing to start: %s", merr);
+		goto out;
+	}
+	if (db_pool_open(app_conn, app.cfg.db_pool_size, &app.pool) != 0) {
+		log_fatal("cannot open the database pool");
+		goto out;
+	}
+	app.env.pool = app.pool;
+	app.env.keyring = app.keyring;
+	app.env.jwt_key = app.cfg.jwt_secret;
+	app.env.jwt_ttl_ms = app.cfg.jwt_ttl_ms;
+	app.env.rate_max = app.cfg.auth_rate_max;
+	app.env.rate_window_ms = app.cfg.auth_rate_window_ms;
+	app.env.base_url = app.cfg.app_base_url;
+	{
+		static struct http_hooks hooks = { api_authenticate, api_dispatch, NULL };
+
+		hooks.app = &app;
+		if (http_server_start(app.cfg.bind_address, app.cfg.port, app.cfg.http_threads,
+		    API_ROUTES, API_ROUTES_COUNT, &hooks, &http, &port) != 0) {
+			log_fatal("cannot start the HTTP server on %s:%d", app.cfg.bind_address,
+			    app.cfg.port);
+			goto out;
+		}
+	}
+	log_info("VaultTerm %s listening on http://%s:%d%s", VT_VERSION, app.cfg.bind_address,
+	    port, dev_mode ? " (development mode)" : "");
+	printf("\nVaultTerm %s is running%s.\n\n"
+	       "  API:        http://%s:%d   (health: curl http://%s:%d/health)\n",
+	    VT_VERSION, dev_mode ? " in development mode" : "", app.cfg.bind_address, port,
+	    app.cfg.bind_address, port);
+	if (dev_mode)
+		printf("  Data dir:   %s  (PostgreSQL cluster, dev secrets in %s)\n", data_dir,
+		    DEV_SECRETS_FILE);
+	printf("\n  Get started in another terminal:\n"
+	       "    export VAULTTERM_ADDR=http://%s:%d\n"
+	       "    vaultterm register --email you@example.com\n"
+	       "    vaultterm whoami\n"
+	       "    vaultterm token create --name ci --scope audit:read\n\n"
+	       "  Stop with Ctrl-C.\n\n",
+	    app.cfg.bind_address, port);
+	fflush(stdout);
+
+	unclean = wait_for_signal(cluster != NULL ? cluster_pid(cluster) : -1);
+	http_server_quiesce(http);
+	if (http_server_drain(http, app.cfg.shutdown_grace_ms) != 0)
+		log_warn("shutdown grace period over with requests still in flight");
+	rc = unclean;
+ out:
+	http_server_stop(http);
+	db_pool_close(app.pool);
+	cluster_stop(cluster);
+	keyring_free(app.keyring);
+	config_free(&app.cfg);
+	dev_secrets_free(&dev);
+	if (rc == 0)
+		log_info("stopped");
+	return rc;
+}
+
+int
+cmd_migrate_main(int argc, char **argv)
+{
+	char merr[MIGRATE_ERR_MAX];
+	const char *owner = getenv("DATABASE_OWNER_URL");
+	const char *role = getenv("DATABASE_APP_ROLE");
+
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		printf("usage: vaultterm migrate\n\n"
+		       "Applies pending schema migrations as the owner role (DATABASE_OWNER_URL),\n"
+		       "granting the app role (DATABASE_APP_ROLE, default vaultterm_app) its "
+		       "privileges.\nSafe to run concurrently with starting servers (advisory lock).\n");
+		return 0;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "vaultterm migrate: unexpected argument '%s'\n", argv[1]);
+		return 2;
+	}
+	if (owner == NULL || owner[0] == '\0') {
+		fprintf(stderr, "vaultterm migrate: DATABASE_OWNER_URL is not set\n");
+		return 2;
+	}
+	if (migrate_run(owner, role != NULL && role[0] != '\0' ? role : "vaultterm_app", merr) != 0) {
+		fprintf(stderr, "vaultterm migrate: %s\n", merr);
+		return 1;
+	}
+	printf("schema is at version %d\n", migrate_latest_version());
+	return 0;
+}

@@ -1,0 +1,37 @@
+/*
+ * Fixed-window rate limits kept in PostgreSQL (an UNLOGGED table behind vt_rate_hit()), so every
+ * server sharing the database enforces one limit. A hit is committed in its own transaction: a
+ * request that later fails still counts.
+ */
+#include "auth/auth.h"
+
+#include "base/err.h"
+#include "base/log.h"
+
+int
+auth_rate_hit(const struct auth_env *env, const char *key)
+{
+	struct db_params p;
+	struct db_res *res = NULL;
+	struct db_tx *tx = NULL;
+	int r, allowed = 0;
+
+	if ((r = db_tx_begin(env->pool, &tx)) != 0)
+		return r;
+	db_params_init(&p);
+	db_param_text(&p, key);
+	db_param_int(&p, env->rate_max);
+	db_param_int(&p, (int64_t)env->rate_window_ms);
+	r = db_query(tx, "SELECT vt_rate_hit($1, $2, $3)", &p, &res);
+	db_params_free(&p);
+	if (r == 0 && db_res_rows(res) == 1)
+		allowed = db_res_bool(res, 0, 0);
+	db_res_free(res);
+	if (r != 0) {
+		db_tx_rollback(tx);
+		return r;
+	}
+	if ((r = db_tx_commit(tx)) != 0)
+		return r;
+	return allowed ? 0 : VT_ERR_RATE_LIMITED;
+}

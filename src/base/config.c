@@ -1,0 +1,237 @@
+/*
+ * Environment configuration. The table below is the single source of truth for variable names,
+ * defaults and help text. Each parse failure produces one line that names the variable and what
+ * was expected, never the value (it may be a secret).
+ */
+#include "base/config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/encode.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/num.h"
+
+const char *const CONFIG_SECRET_VARS[] = { "JWT_SECRET", "DEV_MASTER_KEY", "DATABASE_URL",
+	"DATABASE_OWNER_URL", NULL };
+
+struct config_var {
+	const char *name;
+	const char *dflt; /* NULL: empty/unset */
+	const char *help;
+};
+
+static const struct config_var VARS[] = {
+	{ "PORT", "4000", "TCP port of the public API (0 picks a free port)" },
+	{ "BIND_ADDRESS", "127.0.0.1", "address the API listens on (0.0.0.0 for all interfaces)" },
+	{ "APP_BASE_URL", "http://localhost:<PORT>", "public URL used in invite links" },
+	{ "DATABASE_URL", NULL,
+	  "libpq URL of the app role (NOSUPERUSER NOBYPASSRLS); unset with --dev" },
+	{ "DATABASE_OWNER_URL", NULL,
+	  "libpq URL of the schema owner role; when set, migrations run at boot" },
+	{ "DATABASE_APP_ROLE", "vaultterm_app", "name of the app role that migrations grant to" },
+	{ "JWT_SECRET", NULL, "HS256 signing secret, >= 32 bytes in production" },
+	{ "JWT_TTL", "12h", "lifetime of user access tokens (e.g. 15m, 12h, 1d)" },
+	{ "KEY_PROVIDER", "local", "master key provider: local (DEV_MASTER_KEY)" },
+	{ "DEV_MASTER_KEY", NULL, "32-byte master key as 64 hex digits (local provider)" },
+	{ "AUTH_RATE_MAX", "30", "max requests per window on unauthenticated auth endpoints" },
+	{ "AUTH_RATE_WINDOW_MS", "60000", "auth rate-limit window in milliseconds" },
+	{ "APP_ENV", "development", "production enables the boot guards (NODE_ENV is an alias)" },
+	{ "LOG_LEVEL", "info", "debug, info, warn or error" },
+	{ "HTTP_THREADS", "8", "HTTP worker threads" },
+	{ "DB_POOL_SIZE", "<HTTP_THREADS + 2>", "PostgreSQL connections held by the server" },
+	{ "SHUTDOWN_GRACE_MS", "30000", "how long SIGTERM waits for in-flight requests" },
+};
+
+const char *
+config_getenv_process(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+void
+config_print_help(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Environment variables (default in brackets):\n");
+	for (i = 0; i < VT_NELEM(VARS); i++)
+		fprintf(f, "  %-20s %s [%s]\n", VARS[i].name, VARS[i].help,
+		    VARS[i].dflt != NULL ? VARS[i].dflt : "unset");
+}
+
+static const char *
+var(config_getenv_fn get, void *ctx, const char *name, const char *dflt)
+{
+	const char *v = get(ctx, name);
+
+	return (v != NULL && v[0] != '\0') ? v : dflt;
+}
+
+#define CFG_FAIL(...)                                                                              \
+	do {                                                                                       \
+		snprintf(err, CONFIG_ERR_MAX, __VA_ARGS__);                                        \
+		r = VT_ERR_CONFIG;                                                                 \
+		goto out;                                                                          \
+	} while (0)
+
+int
+config_load(struct config *c, config_getenv_fn get, void *ctx, char err[static CONFIG_ERR_MAX])
+{
+	const char *v;
+	uint64_t u;
+	int r = VT_ERR_CONFIG;
+	size_t i;
+	enum log_level lvl;
+
+	memset(c, 0, sizeof(*c));
+	err[0] = '\0';
+
+	for (i = 0; i < VT_NELEM(VARS); i++) {
+		v = get(ctx, VARS[i].name);
+		if (v != NULL && strlen(v) > CONFIG_VALUE_MAX)
+			CFG_FAIL("%s: value is longer than %d bytes", VARS[i].name,
+			    CONFIG_VALUE_MAX);
+	}
+
+	if (num_parse_int(var(get, ctx, "PORT", "4000"), 0, 65535, &c->port) != 0)
+		CFG_FAIL("PORT: must be a number between 0 and 65535");
+	c->bind_address = xstrdup(var(get, ctx, "BIND_ADDRESS", "127.0.0.1"));
+	if ((v = var(get, ctx, "APP_BASE_URL", NULL)) != NULL) {
+		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+			CFG_FAIL("APP_BASE_URL: must start with http:// or https://");
+		c->app_base_url = xstrndup(v, strlen(v) - (v[strlen(v) - 1] == '/'));
+	} else {
+		c->app_base_url = xasprintf("http://localhost:%d", c->port);
+	}
+	if ((v = var(get, ctx, "DATABASE_URL", NULL)) != NULL)
+		c->database_url = xstrdup(v);
+	if ((v = var(get, ctx, "DATABASE_OWNER_URL", NULL)) != NULL)
+		c->database_owner_url = xstrdup(v);
+	v = var(get, ctx, "DATABASE_APP_ROLE", "vaultterm_app");
+	for (i = 0; v[i] != '\0'; i++) {
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '_'))
+			CFG_FAIL("DATABASE_APP_ROLE: use lower-case letters, digits and _ only");
+	}
+	if (i > 63)
+		CFG_FAIL("DATABASE_APP_ROLE: at most 63 characters");
+	c->database_app_role = xstrdup(v);
+
+	v = var(get, ctx, "JWT_SECRET", CONFIG_DEV_JWT_SECRET);
+	if ((c->jwt_secret = secmem_dup(v, strlen(v))) == NULL)
+		CFG_FAIL("JWT_SECRET: cannot allocate guarded memory (check RLIMIT_MEMLOCK)");
+	c->jwt_secret_is_dev_default = strlen(v) == strlen(CONFIG_DEV_JWT_SECRET) &&
+	    vt_ct_eq(v, CONFIG_DEV_JWT_SECRET, strlen(v));
+	if (num_parse_duration_ms(var(get, ctx, "JWT_TTL", "12h"), 60000, 30ULL * 86400000,
+	    &c->jwt_ttl_ms) != 0)
+		CFG_FAIL("JWT_TTL: must be a duration between 1m and 30d (e.g. 12h)");
+
+	c->key_provider = xstrdup(var(get, ctx, "KEY_PROVIDER", "local"));
+	if (strcmp(c->key_provider, "local") != 0 && strcmp(c->key_provider, "hcv-transit") != 0)
+		CFG_FAIL("KEY_PROVIDER: must be local or hcv-transit");
+	if ((v = var(get, ctx, "DEV_MASTER_KEY", NULL)) != NULL) {
+		if ((c->master_key = secmem_new(CONFIG_MASTER_KEY_LEN)) == NULL)
+			CFG_FAIL("DEV_MASTER_KEY: cannot allocate guarded memory");
+		if (hex_decode(v, strlen(v), secmem_ptr(c->master_key), CONFIG_MASTER_KEY_LEN) !=
+		    0) {
+			secmem_free(c->master_key);
+			c->master_key = NULL;
+			c->master_key_malformed = 1;
+		}
+	}
+
+	if (num_parse_int(var(get, ctx, "AUTH_RATE_MAX", "30"), 1, 1000000, &c->auth_rate_max) !=
+	    0)
+		CFG_FAIL("AUTH_RATE_MAX: must be a number between 1 and 1000000");
+	if (num_parse_u64(var(get, ctx, "AUTH_RATE_WINDOW_MS", "60000"), 1000, 86400000, &u) != 0)
+		CFG_FAIL("AUTH_RATE_WINDOW_MS: must be milliseconds between 1000 and 86400000");
+	c->auth_rate_window_ms = u;
+
+	v = var(get, ctx, "APP_ENV", NULL);
+	if (v == NULL)
+		v = var(get, ctx, "NODE_ENV", "development");
+	if (strcmp(v, "production") == 0)
+		c->production = 1;
+	else if (strcmp(v, "development") != 0 && strcmp(v, "test") != 0)
+		CFG_FAIL("APP_ENV: must be production, development or test");
+
+	if (log_level_parse(var(get, ctx, "LOG_LEVEL", "info"), &lvl) != 0)
+		CFG_FAIL("LOG_LEVEL: must be debug, info, warn or error");
+	c->log_level = (int)lvl;
+	if (num_parse_int(var(get, ctx, "HTTP_THREADS", "8"), 1, 256, &c->http_threads) != 0)
+		CFG_FAIL("HTTP_THREADS: must be a number between 1 and 256");
+	if ((v = var(get, ctx, "DB_POOL_SIZE", NULL)) != NULL) {
+		if (num_parse_int(v, 1, 512, &c->db_pool_size) != 0)
+			CFG_FAIL("DB_POOL_SIZE: must be a number between 1 and 512");
+	} else {
+		c->db_pool_size = c->http_threads + 2;
+	}
+	if (num_parse_u64(var(get, ctx, "SHUTDOWN_GRACE_MS", "30000"), 0, 3600000,
+	    &c->shutdown_grace_ms) != 0)
+		CFG_FAIL("SHUTDOWN_GRACE_MS: must be milliseconds between 0 and 3600000");
+	r = 0;
+ out:
+	if (r != 0)
+		config_free(c);
+	return r;
+}
+
+int
+config_check_boot(const struct config *c, char err[static CONFIG_ERR_MAX])
+{
+	err[0] = '\0';
+	if (strcmp(c->key_provider, "hcv-transit") == 0) {
+		snprintf(err, CONFIG_ERR_MAX,
+		    "KEY_PROVIDER=hcv-transit: the Vault Transit provider is not implemented in this "
+		    "build yet; use KEY_PROVIDER=local");
+		return VT_ERR_CONFIG;
+	}
+	if (c->master_key_malformed) {
+		snprintf(err, CONFIG_ERR_MAX,
+		    "DEV_MASTER_KEY: must be exactly 64 hex digits (a 32-byte key)");
+		return VT_ERR_CONFIG;
+	}
+	if (c->master_key == NULL) {
+		snprintf(err, CONFIG_ERR_MAX,
+		    "DEV_MASTER_KEY: is required with KEY_PROVIDER=local (64 hex digits; "
+		    "generate with: openssl rand -hex 32)");
+		return VT_ERR_CONFIG;
+	}
+	if (!c->production)
+		return 0;
+	if (c->jwt_secret_is_dev_default) {
+		snprintf(err, CONFIG_ERR_MAX,
+		    "JWT_SECRET: must be set in production (it is unset or the development default)");
+		return VT_ERR_CONFIG;
+	}
+	if (secmem_len(c->jwt_secret) < CONFIG_JWT_SECRET_MIN) {
+		snprintf(err, CONFIG_ERR_MAX, "JWT_SECRET: must be at least %d bytes in production",
+		    CONFIG_JWT_SECRET_MIN);
+		return VT_ERR_CONFIG;
+	}
+	if (c->database_url == NULL) {
+		snprintf(err, CONFIG_ERR_MAX, "DATABASE_URL: is required in production");
+		return VT_ERR_CONFIG;
+	}
+	return 0;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->bind_address);
+	free(c->app_base_url);
+	vt_str_wipe_free(c->database_url);
+	vt_str_wipe_free(c->database_owner_url);
+	free(c->database_app_role);
+	secmem_free(c->jwt_secret);
+	free(c->key_provider);
+	secmem_free(c->master_key);
+	memset(c, 0, sizeof(*c));
+}

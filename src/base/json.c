@@ -1,0 +1,219 @@
+/*
+ * Strict JSON parsing and schema checks. Messages name fields and expectations only: a value from
+ * the request is never echoed back, because it may be a password or a secret.
+ */
+#include "base/json.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/err.h"
+
+static int
+json_depth_ok(const json_t *v, int depth)
+{
+	const char *k;
+	json_t *c;
+	size_t i;
+
+	if (depth > JSON_MAX_DEPTH)
+		return 0;
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, c) {
+			if (!json_depth_ok(c, depth + 1))
+				return 0;
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, c) {
+			if (!json_depth_ok(c, depth + 1))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+int
+json_parse_object(const char *s, size_t len, json_t **out, char err[static JSON_ERR_MAX])
+{
+	json_error_t je;
+	json_t *v;
+
+	*out = NULL;
+	err[0] = '\0';
+	v = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
+	if (v == NULL) {
+		/*
+		 * Position only: jansson's je.text quotes the offending input ("near 'xyz'"), and
+		 * that input may be a password or a secret.
+		 */
+		snprintf(err, JSON_ERR_MAX, "malformed JSON at line %d column %d", je.line,
+		    je.column);
+		return VT_ERR_INVALID;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		snprintf(err, JSON_ERR_MAX, "the request body must be a JSON object");
+		return VT_ERR_INVALID;
+	}
+	if (!json_depth_ok(v, 0)) {
+		json_decref(v);
+		snprintf(err, JSON_ERR_MAX, "the JSON document is nested too deeply");
+		return VT_ERR_INVALID;
+	}
+	*out = v;
+	return 0;
+}
+
+static const char *
+type_name(enum jf_type t)
+{
+	switch (t) {
+	case JF_STRING:
+		return "a string";
+	case JF_INT:
+		return "an integer";
+	case JF_BOOL:
+		return "a boolean";
+	case JF_OBJECT:
+		return "an object";
+	case JF_STRING_ARRAY:
+		return "an array of strings";
+	}
+	return "?";
+}
+
+int
+json_check(const json_t *obj, const struct jfield *fields, size_t n, char err[static JSON_ERR_MAX])
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	err[0] = '\0';
+	json_object_foreach((json_t *)obj, key, v) {
+		for (i = 0; i < n; i++)
+			if (strcmp(key, fields[i].name) == 0)
+				break;
+		if (i == n) {
+			/* Field names are short identifiers; cap what we echo of an unknown one. */
+			snprintf(err, JSON_ERR_MAX, "field '%.64s': unknown field", key);
+			return VT_ERR_VALIDATION;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const struct jfield *f = &fields[i];
+		int ok = 1;
+
+		v = json_object_get(obj, f->name);
+		if (v == NULL || json_is_null(v)) {
+			if (f->required) {
+				snprintf(err, JSON_ERR_MAX, "field '%s': is required", f->name);
+				return VT_ERR_VALIDATION;
+			}
+			continue;
+		}
+		switch (f->type) {
+		case JF_STRING:
+			if (!json_is_string(v)) {
+				ok = 0;
+				break;
+			}
+			if ((int64_t)json_string_length(v) < f->min ||
+			    (int64_t)json_string_length(v) > f->max) {
+				snprintf(err, JSON_ERR_MAX,
+				    "field '%s': length must be between %lld and %lld bytes", f->name,
+				    (long long)f->min, (long long)f->max);
+				return VT_ERR_VALIDATION;
+			}
+			break;
+		case JF_INT:
+			if (!json_is_integer(v)) {
+				ok = 0;
+				break;
+			}
+			if (json_integer_value(v) < f->min || json_integer_value(v) > f->max) {
+				snprintf(err, JSON_ERR_MAX,
+				    "field '%s': must be between %lld and %lld", f->name,
+				    (long long)f->min, (long long)f->max);
+				return VT_ERR_VALIDATION;
+			}
+			break;
+		case JF_BOOL:
+			ok = json_is_boolean(v);
+			break;
+		case JF_OBJECT:
+			ok = json_is_object(v);
+			break;
+		case JF_STRING_ARRAY: {
+			size_t j;
+			json_t *e;
+
+			if (!json_is_array(v)) {
+				ok = 0;
+				break;
+			}
+			json_array_foreach(v, j, e) {
+				if (!json_is_string(e))
+					ok = 0;
+			}
+			if (ok && ((int64_t)json_array_size(v) < f->min ||
+			    (int64_t)json_array_size(v) > f->max)) {
+				snprintf(err, JSON_ERR_MAX,
+				    "field '%s': must have between %lld and %lld items", f->name,
+				    (long long)f->min, (long long)f->max);
+				return VT_ERR_VALIDATION;
+			}
+			break;
+		}
+		}
+		if (!ok) {
+			snprintf(err, JSON_ERR_MAX, "field '%s': must be %s", f->name,
+			    type_name(f->type));
+			return VT_ERR_VALIDATION;
+		}
+	}
+	return 0;
+}
+
+const char *
+json_get_str(const json_t *obj, const char *name)
+{
+	json_t *v = json_object_get(obj, name);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int64_t
+json_get_int(const json_t *obj, const char *name, int64_t dflt)
+{
+	json_t *v = json_object_get(obj, name);
+
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+char *
+json_dump_canonical(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	VT_ASSERT(s != NULL);
+	return s;
+}
+
+json_t *
+json_packx(const char *fmt, ...)
+{
+	json_error_t je;
+	va_list ap;
+	json_t *v;
+
+	va_start(ap, fmt);
+	v = json_vpack_ex(&je, 0, fmt, ap);
+	va_end(ap);
+	if (v == NULL) {
+		fprintf(stderr, "vaultterm: json_pack failed: %s\n", je.text);
+		VT_ASSERT(v != NULL);
+	}
+	return v;
+}

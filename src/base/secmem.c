@@ -1,0 +1,101 @@
+/*
+ * Guarded secret memory on libsodium. The logical length may be smaller than the allocation
+ * (decoders size for the worst case, then truncate); the whole allocation is wiped on free.
+ */
+#include "base/secmem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/err.h"
+
+struct secmem {
+	uint8_t *p;
+	size_t len;
+	size_t alloc;
+};
+
+int
+secmem_init(void)
+{
+	return sodium_init() < 0 ? VT_ERR_INTERNAL : 0;
+}
+
+struct secmem *
+secmem_new(size_t len)
+{
+	struct secmem *s;
+	size_t alloc = len == 0 ? 1 : len;
+
+	if (len > SECMEM_MAX)
+		return NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+#ifdef VT_ASAN
+	s->p = malloc(alloc);
+#else
+	s->p = sodium_malloc(alloc);
+#endif
+	if (s->p == NULL) {
+		free(s);
+		return NULL;
+	}
+	sodium_memzero(s->p, alloc);
+	s->len = len;
+	s->alloc = alloc;
+	return s;
+}
+
+struct secmem *
+secmem_dup(const void *data, size_t len)
+{
+	struct secmem *s = secmem_new(len);
+
+	if (s != NULL && len > 0)
+		memcpy(s->p, data, len);
+	return s;
+}
+
+void
+secmem_free(struct secmem *s)
+{
+	if (s == NULL)
+		return;
+	sodium_memzero(s->p, s->alloc);
+#ifdef VT_ASAN
+	free(s->p);
+#else
+	sodium_free(s->p);
+#endif
+	free(s);
+}
+
+uint8_t *
+secmem_ptr(const struct secmem *s)
+{
+	return s->p;
+}
+
+size_t
+secmem_len(const struct secmem *s)
+{
+	return s->len;
+}
+
+void
+secmem_truncate(struct secmem *s, size_t len)
+{
+	VT_ASSERT(len <= s->len);
+	sodium_memzero(s->p + len, s->len - len);
+	s->len = len;
+}
+
+int
+secmem_eq(const struct secmem *a, const struct secmem *b)
+{
+	if (a->len != b->len)
+		return 0;
+	return sodium_memcmp(a->p, b->p, a->len) == 0;
+}

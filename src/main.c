@@ -1,0 +1,85 @@
+/*
+ * vaultterm: one binary. `vaultterm server` runs the daemon; every other subcommand is a client of
+ * the HTTP API. This file is only the subcommand table.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "cli/cli.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static int cmd_help_main(int argc, char **argv);
+static int cmd_version_main(int argc, char **argv);
+
+static const struct command COMMANDS[] = {
+	{ "server", cmd_server_main, "run the API server (--dev: embedded PostgreSQL)" },
+	{ "migrate", cmd_migrate_main, "apply schema migrations (DATABASE_OWNER_URL)" },
+	{ "register", cmd_register_main, "create an account and its organization" },
+	{ "login", cmd_login_main, "log in and save the token" },
+	{ "logout", cmd_logout_main, "forget the saved token" },
+	{ "whoami", cmd_whoami_main, "show the current user, org and role" },
+	{ "org", cmd_org_main, "organization: members, invite, accept, switch, role, remove" },
+	{ "token", cmd_token_main, "API tokens: create, ls, revoke" },
+	{ "mfa", cmd_mfa_main, "TOTP MFA: enroll, confirm, disable" },
+	{ "audit", cmd_audit_main, "audit log: ls, events" },
+	{ "version", cmd_version_main, "print the version" },
+	{ "help", cmd_help_main, "this list" },
+};
+
+static int
+cmd_version_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("vaultterm %s\n", VT_VERSION);
+	return 0;
+}
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: vaultterm <command> [args]\n\nCommands:\n");
+	for (i = 0; i < sizeof(COMMANDS) / sizeof(COMMANDS[0]); i++)
+		fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+	fprintf(f, "\nClient commands use VAULTTERM_ADDR (default http://127.0.0.1:4000) and\n"
+		   "VAULTTERM_TOKEN (default: the token saved by `vaultterm login`).\n"
+		   "Run `vaultterm <command> --help` for details.\n");
+}
+
+static int
+cmd_help_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		return cmd_help_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "--version") == 0)
+		return cmd_version_main(argc - 1, argv + 1);
+	for (i = 0; i < sizeof(COMMANDS) / sizeof(COMMANDS[0]); i++)
+		if (strcmp(argv[1], COMMANDS[i].name) == 0)
+			return COMMANDS[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "vaultterm: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
