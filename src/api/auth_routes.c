@@ -19,9 +19,9 @@ int
 api_auth_register(struct http_req *req)
 {
 	static const struct jfield fields[] = {
-		{ "email", JF_STRING, 1, 1, AUTH_EMAIL_MAX },
+		{ "email", JF_TEXT, 1, 1, AUTH_EMAIL_MAX },
 		{ "password", JF_STRING, 1, 0, PASSWORD_MAX_LEN },
-		{ "name", JF_STRING, 0, 0, AUTH_NAME_MAX },
+		{ "name", JF_TEXT, 0, 0, AUTH_NAME_MAX },
 	};
 	struct app *app = req->app;
 	char err[AUTH_ERR_MAX] = "";
@@ -62,6 +62,10 @@ api_auth_login(struct http_req *req)
 	api_actor(req, &who);
 	r = auth_login(&app->env, req->tx, body, &who, &out, err);
 	json_decref(body);
+	if (r == VT_ERR_RATE_LIMITED) {
+		req->commit_on_error = 1; /* the hit counts */
+		return http_fail(req, r, "too many attempts for this account; try again later");
+	}
 	if (r == VT_ERR_UNAUTHORIZED || r == VT_ERR_MFA_REQUIRED || r == VT_ERR_FORBIDDEN) {
 		/* The LOGIN_FAILED row must commit even though the login did not succeed. */
 		req->commit_on_error = 1;
@@ -188,7 +192,7 @@ api_auth_accept_invite(struct http_req *req)
 	static const struct jfield fields[] = {
 		{ "invite_token", JF_STRING, 1, 1, 128 },
 		{ "password", JF_STRING, 0, 0, PASSWORD_MAX_LEN },
-		{ "name", JF_STRING, 0, 0, AUTH_NAME_MAX },
+		{ "name", JF_TEXT, 0, 0, AUTH_NAME_MAX },
 	};
 	struct app *app = req->app;
 	char err[AUTH_ERR_MAX] = "";

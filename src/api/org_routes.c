@@ -31,7 +31,7 @@ int
 api_orgs_rename(struct http_req *req)
 {
 	static const struct jfield fields[] = {
-		{ "name", JF_STRING, 1, 1, AUTH_ORG_NAME_MAX },
+		{ "name", JF_TEXT, 1, 1, AUTH_ORG_NAME_MAX },
 	};
 	struct audit_actor who;
 	json_t *body = NULL, *out = NULL;

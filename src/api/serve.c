@@ -24,6 +24,7 @@
 #include "auth/password.h"
 #include "base/encode.h"
 #include "base/err.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "crypto/hash.h"
 #include "db/cluster.h"
@@ -290,6 +291,7 @@ cmd_server_main(int argc, char **argv)
 		log_fatal("libsodium failed to initialize");
 		return 1;
 	}
+	json_use_wiping_allocator();
 	if (dev_mode) {
 		if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
 			log_fatal("cannot create data dir %s: %s", data_dir, strerror(errno));

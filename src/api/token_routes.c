@@ -11,7 +11,7 @@ int
 api_tokens_create(struct http_req *req)
 {
 	static const struct jfield fields[] = {
-		{ "name", JF_STRING, 1, 1, API_TOKEN_NAME_MAX },
+		{ "name", JF_TEXT, 1, 1, API_TOKEN_NAME_MAX },
 		{ "scopes", JF_STRING_ARRAY, 1, 1, 16 },
 		{ "expires_in_seconds", JF_INT, 0, API_TOKEN_MIN_TTL_S, API_TOKEN_MAX_TTL_S },
 	};

@@ -69,8 +69,11 @@ void auth_actor(const struct principal *p, const char *source_ip, const char *re
 
 /* --- rate limits (ratelimit.c) --- */
 
-/* Counts one hit for key in its own transaction. 0, or VT_ERR_RATE_LIMITED past the limit. */
-int auth_rate_hit(const struct auth_env *env, const char *key) VT_WUR;
+/*
+ * Counts one hit for key: in tx when given (the hit commits with the request, which must then
+ * commit even on failure), else in its own transaction. 0, or VT_ERR_RATE_LIMITED past the limit.
+ */
+int auth_rate_hit(const struct auth_env *env, struct db_tx *tx, const char *key) VT_WUR;
 
 /* --- identity (identity.c) --- */
 

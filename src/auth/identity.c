@@ -61,7 +61,13 @@ auth_register(const struct auth_env *env, struct db_tx *tx, const json_t *body,
 		return r;
 	uuid_random(&user);
 	uuid_random(&org);
-	org_name = name[0] != '\0' ? xasprintf("%.180s's org", name) : xasprintf("%s", email);
+	/* "<name>'s org" fits the 200-character org name limit; a longer name is used as is. */
+	if (name[0] == '\0')
+		org_name = xstrdup(email);
+	else if (strlen(name) <= AUTH_ORG_NAME_MAX - 6)
+		org_name = xasprintf("%s's org", name);
+	else
+		org_name = xstrdup(name);
 
 	if ((r = db_tx_set_org(tx, &org)) != 0 || (r = db_tx_set_user(tx, &user)) != 0)
 		goto out;
@@ -196,7 +202,7 @@ auth_login(const struct auth_env *env, struct db_tx *tx, const json_t *body,
 	hash_sha256(email, strlen(email), h);
 	memcpy(key, "email:", 6);
 	hex_encode(h, sizeof(h), key + 6);
-	if ((r = auth_rate_hit(env, key)) != 0)
+	if ((r = auth_rate_hit(env, tx, key)) != 0)
 		return r;
 
 	who.email = email;

@@ -9,14 +9,18 @@
 #include "base/log.h"
 
 int
-auth_rate_hit(const struct auth_env *env, const char *key)
+auth_rate_hit(const struct auth_env *env, struct db_tx *caller_tx, const char *key)
 {
 	struct db_params p;
 	struct db_res *res = NULL;
-	struct db_tx *tx = NULL;
+	struct db_tx *tx = caller_tx;
 	int r, allowed = 0;
 
-	if ((r = db_tx_begin(env->pool, &tx)) != 0)
+	/*
+	 * Inside a request transaction the hit shares its connection: a second pooled connection
+	 * per request could exhaust the pool under load.
+	 */
+	if (tx == NULL && (r = db_tx_begin(env->pool, &tx)) != 0)
 		return r;
 	db_params_init(&p);
 	db_param_text(&p, key);
@@ -27,6 +31,8 @@ auth_rate_hit(const struct auth_env *env, const char *key)
 	if (r == 0 && db_res_rows(res) == 1)
 		allowed = db_res_bool(res, 0, 0);
 	db_res_free(res);
+	if (caller_tx != NULL)
+		return r != 0 ? r : (allowed ? 0 : VT_ERR_RATE_LIMITED);
 	if (r != 0) {
 		db_tx_rollback(tx);
 		return r;

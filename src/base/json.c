@@ -4,9 +4,13 @@
  */
 #include "base/json.h"
 
+#include <malloc.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "base/err.h"
 
@@ -65,11 +69,53 @@ json_parse_object(const char *s, size_t len, json_t **out, char err[static JSON_
 	return 0;
 }
 
+static void *
+wiping_malloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void
+wiping_free(void *p)
+{
+	if (p == NULL)
+		return;
+	sodium_memzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+void
+json_use_wiping_allocator(void)
+{
+	json_set_alloc_funcs(wiping_malloc, wiping_free);
+}
+
+int
+json_text_printable(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+		/* U+0080-U+009F: C2 80 - C2 9F */
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return 0;
+		/* U+202A-U+202E: E2 80 AA-AE; U+2066-U+2069: E2 81 A6-A9 */
+		if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
+			return 0;
+		if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+			return 0;
+	}
+	return 1;
+}
+
 static const char *
 type_name(enum jf_type t)
 {
 	switch (t) {
 	case JF_STRING:
+	case JF_TEXT:
 		return "a string";
 	case JF_INT:
 		return "an integer";
@@ -115,9 +161,15 @@ json_check(const json_t *obj, const struct jfield *fields, size_t n, char err[st
 		}
 		switch (f->type) {
 		case JF_STRING:
+		case JF_TEXT:
 			if (!json_is_string(v)) {
 				ok = 0;
 				break;
+			}
+			if (f->type == JF_TEXT && !json_text_printable(json_string_value(v))) {
+				snprintf(err, JSON_ERR_MAX,
+				    "field '%s': must not contain control characters", f->name);
+				return VT_ERR_VALIDATION;
 			}
 			if ((int64_t)json_string_length(v) < f->min ||
 			    (int64_t)json_string_length(v) > f->max) {

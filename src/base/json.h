@@ -17,7 +17,8 @@
 #define JSON_MAX_DEPTH 32  /* deeper documents are refused as malformed */
 
 enum jf_type {
-	JF_STRING,
+	JF_STRING,       /* any string (passwords, tokens) */
+	JF_TEXT,         /* a printable single-line string: no control or bidi-override chars */
 	JF_INT,
 	JF_BOOL,
 	JF_OBJECT,
@@ -42,10 +43,22 @@ int json_parse_object(const char *s, size_t len, json_t **out, char err[static J
 int json_check(const json_t *obj, const struct jfield *fields, size_t n,
     char err[static JSON_ERR_MAX]) VT_WUR;
 
+/*
+ * Whether UTF-8 text is printable on one line: no C0/C1 control characters, no DEL, and no
+ * Unicode bidirectional overrides (U+202A-U+202E, U+2066-U+2069) that could disguise a name.
+ */
+int json_text_printable(const char *s);
+
 /* Borrowed string value of obj[name], or NULL when absent, null or not a string. */
 const char *json_get_str(const json_t *obj, const char *name);
 /* Integer value of obj[name] or dflt. */
 int64_t json_get_int(const json_t *obj, const char *name, int64_t dflt);
+
+/*
+ * Makes jansson wipe every allocation before freeing it, so passwords and tokens parsed from
+ * request bodies do not linger in freed heap memory. Call once at start, before any JSON exists.
+ */
+void json_use_wiping_allocator(void);
 
 /* Serializes compactly with sorted keys (the canonical form used for audit details). Caller frees. */
 char *json_dump_canonical(const json_t *v);

@@ -18,7 +18,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <malloc.h>
+
 #include <microhttpd.h>
+#include <sodium.h>
 
 #include "base/err.h"
 #include "base/log.h"
@@ -236,6 +239,16 @@ finalize_error(struct http_req *req)
 		msg, "request_id", req->request_id));
 }
 
+/* Response bodies can carry tokens (login, token creation): wipe them when MHD is done. */
+static void
+wipe_free_body(void *p)
+{
+	if (p != NULL) {
+		sodium_memzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
 static enum MHD_Result
 send_reply(struct http_req *req)
 {
@@ -249,16 +262,19 @@ send_reply(struct http_req *req)
 		body = json_dumps(req->resp_json, JSON_COMPACT);
 		VT_ASSERT(body != NULL);
 		len = strlen(body);
-		resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+		resp = MHD_create_response_from_buffer_with_free_callback(len, body,
+		    wipe_free_body);
 	} else if (req->resp_body != NULL) {
-		resp = MHD_create_response_from_buffer(req->resp_len, req->resp_body,
-		    MHD_RESPMEM_MUST_COPY);
 		len = req->resp_len;
+		body = req->resp_body;
+		req->resp_body = NULL;
+		resp = MHD_create_response_from_buffer_with_free_callback(len, body,
+		    wipe_free_body);
 	} else {
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	}
 	if (resp == NULL) {
-		free(body);
+		wipe_free_body(body);
 		return MHD_NO;
 	}
 	add_common_headers(resp, req);
