@@ -26,6 +26,7 @@ jq
 openssh-client
 openssh-server
 procps
+wrk
 "
 
 missing=""
