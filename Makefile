@@ -1,6 +1,8 @@
 # Thin wrapper over CMake presets. `make run` and `make test` are all a newcomer needs.
 SHELL := /bin/bash
-DATA_DIR ?= .vaultterm-dev
+# As root the embedded cluster runs as the `postgres` OS user, which must be able to reach the data
+# dir; a checkout under /root is not reachable, so root uses /var/lib/vaultterm-dev instead.
+DATA_DIR ?= $(if $(filter 0,$(shell id -u)),/var/lib/vaultterm-dev,.vaultterm-dev)
 JOBS ?= $(shell nproc)
 
 .PHONY: all deps build debug asan release run test unit integration bench fmt clean

@@ -191,6 +191,29 @@ run_wait(const struct pg_cluster *c, char *const argv[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* Whether the cluster's OS user can reach (search, read, write) the directory. */
+static int
+cluster_user_can_reach(const struct pg_cluster *c, const char *dir)
+{
+	pid_t pid;
+	int status;
+
+	if (!c->drop_privs)
+		return 1;
+	if ((pid = fork()) < 0)
+		return 0;
+	if (pid == 0) {
+		if (setgroups(0, NULL) != 0 || setgid(c->gid) != 0 || setuid(c->uid) != 0)
+			_exit(2);
+		_exit(access(dir, R_OK | W_OK | X_OK) == 0 ? 0 : 1);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return 0;
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 static int
 file_exists(const char *p)
 {
@@ -427,10 +450,14 @@ cluster_start(const char *data_dir, const struct cluster_passwords *pw, struct p
 		CFAIL("cannot create %s: %s", data_dir, strerror(errno));
 	if (ensure_dir(c->sockdir, 0700, c, 1) != 0)
 		CFAIL("cannot create %s: %s", c->sockdir, strerror(errno));
+	if (ensure_dir(c->pgdata, 0700, c, 1) != 0)
+		CFAIL("cannot create %s: %s", c->pgdata, strerror(errno));
+	if (!cluster_user_can_reach(c, c->pgdata))
+		CFAIL("the `postgres` OS user cannot reach %s: every parent directory must be "
+		      "searchable by it (use a data dir outside /root, e.g. --data-dir "
+		      "/var/lib/vaultterm-dev)", c->pgdata);
 	pgversion = xasprintf("%s/PG_VERSION", c->pgdata);
 	if (!file_exists(pgversion)) {
-		if (ensure_dir(c->pgdata, 0700, c, 1) != 0)
-			CFAIL("cannot create %s: %s", c->pgdata, strerror(errno));
 		if ((r = cluster_initdb(c, pw->superuser, err)) != 0)
 			goto out;
 	}
