@@ -65,7 +65,12 @@ api_dispatch(struct http_req *req, const struct http_route *route)
 			return http_fail(req, r, r == VT_ERR_RATE_LIMITED ?
 				"too many attempts from this address; try again later" : NULL);
 	}
-	if ((r = db_tx_begin(app->pool, &req->tx)) != 0)
+	if (req->principal.kind == PRINCIPAL_NONE)
+		r = db_tx_begin(app->pool, &req->tx);
+	else
+		r = db_tx_begin_as(app->pool, &req->principal.org_id,
+		    req->principal.kind == PRINCIPAL_USER ? &req->principal.user_id : NULL, &req->tx);
+	if (r != 0)
 		return http_fail(req, r, NULL);
 	if (req->principal.kind != PRINCIPAL_NONE &&
 	    (r = auth_principal_bind(req->tx, &req->principal)) != 0) {

@@ -56,8 +56,9 @@ int auth_email_normalize(const char *in, char out[static AUTH_EMAIL_MAX + 1],
  */
 int auth_bearer_resolve(const struct auth_env *env, const char *bearer, struct principal *p) VT_WUR;
 /*
- * Binds the principal to the transaction: sets the org (and user) context, and for users loads
- * the org role and e-mail, refusing (VT_ERR_UNAUTHORIZED) a user who is no longer a member.
+ * Binds the principal to the transaction: sets the org (and user) context unless the transaction
+ * was begun with exactly that context (db_tx_begin_as), and for users loads the org role and
+ * e-mail, refusing (VT_ERR_UNAUTHORIZED) a user who is no longer a member.
  */
 int auth_principal_bind(struct db_tx *tx, struct principal *p) VT_WUR;
 /* Issues a user JWT for (user, org). *jwt owned by the caller. */

@@ -136,11 +136,13 @@ auth_principal_bind(struct db_tx *tx, struct principal *p)
 
 	if (p->kind == PRINCIPAL_NONE)
 		return VT_ERR_UNAUTHORIZED;
-	if ((r = db_tx_set_org(tx, &p->org_id)) != 0)
+	if ((db_tx_org(tx) == NULL || !uuid_eq(db_tx_org(tx), &p->org_id)) &&
+	    (r = db_tx_set_org(tx, &p->org_id)) != 0)
 		return r;
 	if (p->kind == PRINCIPAL_API_TOKEN)
 		return 0;
-	if ((r = db_tx_set_user(tx, &p->user_id)) != 0)
+	if ((db_tx_user(tx) == NULL || !uuid_eq(db_tx_user(tx), &p->user_id)) &&
+	    (r = db_tx_set_user(tx, &p->user_id)) != 0)
 		return r;
 	db_params_init(&prm);
 	db_param_uuid(&prm, &p->user_id);

@@ -201,13 +201,36 @@ db_ping(struct db_pool *p)
 int
 db_tx_begin(struct db_pool *p, struct db_tx **out)
 {
+	return db_tx_begin_as(p, NULL, NULL, out);
+}
+
+int
+db_tx_begin_as(struct db_pool *p, const struct vt_uuid *org, const struct vt_uuid *user,
+    struct db_tx **out)
+{
+	char o[UUID_STR_LEN + 1], u[UUID_STR_LEN + 1], sql[256];
 	struct db_conn *c;
 	struct db_tx *tx;
 
 	*out = NULL;
+	VT_ASSERT(org != NULL || user == NULL);
+	/*
+	 * One round trip for BEGIN and the context. Inlining is safe: uuid_format emits only hex
+	 * digits and dashes.
+	 */
+	if (org != NULL) {
+		uuid_format(org, o);
+		if (user != NULL)
+			uuid_format(user, u);
+		snprintf(sql, sizeof(sql), "BEGIN; SELECT set_config('app.current_org', '%s', true)%s%s%s",
+		    o, user != NULL ? ", set_config('app.current_user', '" : "",
+		    user != NULL ? u : "", user != NULL ? "', true)" : "");
+	} else {
+		snprintf(sql, sizeof(sql), "BEGIN");
+	}
 	if ((c = pool_acquire(p)) == NULL)
 		return VT_ERR_UNAVAILABLE;
-	if (conn_simple(c->pg, "BEGIN") != 0) {
+	if (conn_simple(c->pg, sql) != 0) {
 		/* Force a reconnect next time. */
 		PQfinish(c->pg);
 		c->pg = NULL;
@@ -217,6 +240,14 @@ db_tx_begin(struct db_pool *p, struct db_tx **out)
 	tx = xcalloc(1, sizeof(*tx));
 	tx->pool = p;
 	tx->conn = c;
+	if (org != NULL) {
+		tx->org = *org;
+		tx->has_org = 1;
+	}
+	if (user != NULL) {
+		tx->user = *user;
+		tx->has_user = 1;
+	}
 	*out = tx;
 	return 0;
 }

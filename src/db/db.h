@@ -44,6 +44,12 @@ int db_ping(struct db_pool *p) VT_WUR;
 
 /* Takes a connection and BEGINs. The tenant context is unset: RLS shows zero tenant rows. */
 int db_tx_begin(struct db_pool *p, struct db_tx **out) VT_WUR;
+/*
+ * Like db_tx_begin, with app.current_org (and app.current_user unless user is NULL) set in the
+ * same round trip.
+ */
+int db_tx_begin_as(struct db_pool *p, const struct vt_uuid *org, const struct vt_uuid *user,
+    struct db_tx **out) VT_WUR;
 /* Sets app.current_org / app.current_user for the rest of this transaction. */
 int db_tx_set_org(struct db_tx *tx, const struct vt_uuid *org) VT_WUR;
 int db_tx_set_user(struct db_tx *tx, const struct vt_uuid *user) VT_WUR;
