@@ -121,8 +121,8 @@ int
 base32_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax, size_t *outlen)
 {
 	uint32_t acc = 0;
-	int bits = 0, padding = 0;
-	size_t i, o = 0, nchars = 0;
+	int bits = 0;
+	size_t i, o = 0, nchars = 0, npad = 0;
 
 	*outlen = 0;
 	for (i = 0; i < inlen; i++) {
@@ -132,10 +132,10 @@ base32_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax, size_t 
 		if (c == ' ')
 			continue;
 		if (c == '=') {
-			padding = 1;
+			npad++;
 			continue;
 		}
-		if (padding)
+		if (npad > 0)
 			goto bad; /* data after padding */
 		if (c >= 'a' && c <= 'z')
 			c = (char)(c - 'a' + 'A');
@@ -165,6 +165,9 @@ base32_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax, size_t 
 		break;
 	}
 	if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
+		goto bad;
+	/* Padding is optional, but when present it must complete the last 8-character group. */
+	if (npad > 0 && (npad >= 8 || (nchars + npad) % 8 != 0))
 		goto bad;
 	*outlen = o;
 	sodium_memzero(&acc, sizeof(acc));

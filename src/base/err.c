@@ -45,7 +45,7 @@ static const struct err_row ERR_TABLE[VT_ERR_COUNT] = {
 static const struct err_row *
 err_row(int err)
 {
-	if (err > 0 || -err >= VT_ERR_COUNT)
+	if (err > 0 || err <= -VT_ERR_COUNT) /* not -err: negating INT_MIN overflows */
 		return &ERR_TABLE[1];
 	VT_ASSERT(ERR_TABLE[-err].err == err);
 	return &ERR_TABLE[-err];

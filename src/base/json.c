@@ -21,6 +21,9 @@ json_depth_ok(const json_t *v, int depth)
 	json_t *c;
 	size_t i;
 
+	/* Depth counts containers, the body being 1; a scalar leaf adds no level. */
+	if (!json_is_object(v) && !json_is_array(v))
+		return 1;
 	if (depth > JSON_MAX_DEPTH)
 		return 0;
 	if (json_is_object(v)) {
@@ -60,7 +63,7 @@ json_parse_object(const char *s, size_t len, json_t **out, char err[static JSON_
 		snprintf(err, JSON_ERR_MAX, "the request body must be a JSON object");
 		return VT_ERR_INVALID;
 	}
-	if (!json_depth_ok(v, 0)) {
+	if (!json_depth_ok(v, 1)) {
 		json_decref(v);
 		snprintf(err, JSON_ERR_MAX, "the JSON document is nested too deeply");
 		return VT_ERR_INVALID;

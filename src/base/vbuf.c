@@ -174,13 +174,21 @@ vbuf_put_u64(struct vbuf *b, uint64_t v)
 int
 vbuf_put_string(struct vbuf *b, const void *data, size_t n)
 {
+	uint8_t *p;
 	int r;
 
-	if (n > UINT32_MAX)
+	if (n > UINT32_MAX || n > SIZE_MAX - 4)
 		return VT_ERR_TOO_LARGE;
-	if ((r = vbuf_put_u32(b, (uint32_t)n)) != 0)
+	/* One reserve for prefix and data, so a failure leaves no orphaned length behind. */
+	if ((r = vbuf_reserve(b, 4 + n, &p)) != 0)
 		return r;
-	return vbuf_put(b, data, n);
+	p[0] = (uint8_t)(n >> 24);
+	p[1] = (uint8_t)(n >> 16);
+	p[2] = (uint8_t)(n >> 8);
+	p[3] = (uint8_t)n;
+	if (n > 0)
+		memcpy(p + 4, data, n);
+	return 0;
 }
 
 int

@@ -63,8 +63,9 @@ civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 void
 vtime_format_rfc3339(int64_t us, char out[static VTIME_RFC3339_LEN])
 {
-	int64_t secs = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
-	int64_t frac = us - secs * 1000000;
+	/* Floor division without us - 999999 or secs * 1000000, which overflow near INT64_MIN. */
+	int64_t secs = us / 1000000 - (us % 1000000 < 0);
+	int64_t frac = us % 1000000 + (us % 1000000 < 0 ? 1000000 : 0);
 	int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
 	int64_t sod = secs - days * 86400, y;
 	unsigned m, d;
