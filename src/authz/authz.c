@@ -17,6 +17,8 @@ authz_scope_parse(const char *s)
 {
 	size_t i;
 
+	if (s == NULL)
+		return 0; /* e.g. a non-string element of a request's "scopes" array */
 	for (i = 0; i < VT_NELEM(SCOPE_NAMES); i++)
 		if (strcmp(s, SCOPE_NAMES[i]) == 0)
 			return 1u << i;

@@ -76,10 +76,13 @@ envelope_seal(const struct keyring *k, const struct envelope_ctx *ctx, const uin
 	    (r = vbuf_put(out, wrapped, sizeof(wrapped))) != 0 ||
 	    (r = vbuf_put(out, nonce, sizeof(nonce))) != 0 ||
 	    (r = vbuf_put_u32(out, (uint32_t)ptlen)) != 0 ||
-	    (r = vbuf_reserve(out, ptlen, &ct)) != 0 ||
-	    (r = vbuf_reserve(out, AEAD_TAG_LEN, &tag)) != 0)
+	    (r = vbuf_reserve(out, ptlen + AEAD_TAG_LEN, &ct)) != 0)
 		goto out;
-	/* ct/tag pointers stay valid: no further growth happens before use. */
+	/*
+	 * One reservation for ct and tag: a second one may grow (move) the buffer and leave ct
+	 * pointing into freed memory. No further growth happens before use.
+	 */
+	tag = ct + ptlen;
 	r = aead_seal(secmem_ptr(dek), nonce, aad, aadlen, pt, ptlen, ct, tag);
  out:
 	secmem_free(dek);
