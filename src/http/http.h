@@ -28,6 +28,7 @@
 #define HTTP_ERR_MSG_MAX 256
 #define HTTP_CONNECTION_LIMIT 2048
 #define HTTP_CONNECTION_TIMEOUT_S 60
+#define HTTP_LOG_PATH_MAX 512                 /* path bytes in an access-log line (encoded) */
 
 enum http_method {
 	HTTP_GET = 1,
@@ -98,6 +99,7 @@ struct http_req {
 	char param_buf[HTTP_PATH_MAX + 1];
 	uint64_t start_ms;
 	size_t body_limit;
+	size_t discarded; /* body bytes dropped after the limit was hit (chunked uploads) */
 	int replied;
 	unsigned allowed; /* methods of a path that matched with another method (405) */
 };

@@ -421,19 +421,56 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (vbuf_put(req->body, upload_data, *upload_data_size) != 0) {
-			*upload_data_size = 0;
+		/*
+		 * Over the limit (only a chunked body gets here: a Content-Length over it is refused
+		 * up front). MHD cannot queue a reply in the middle of an upload, so the rest is
+		 * dropped, up to one more limit's worth, and the 413 goes out once the body ends;
+		 * a client that keeps sending beyond that is disconnected.
+		 */
+		if (req->err == 0 && vbuf_put(req->body, upload_data, *upload_data_size) != 0)
 			http_fail(req, VT_ERR_TOO_LARGE, "the request body exceeds %zu bytes",
 			    req->body_limit);
-			return send_reply(req);
-		}
+		if (req->err != 0)
+			req->discarded += *upload_data_size;
 		*upload_data_size = 0;
-		return MHD_YES;
+		return req->discarded > req->body_limit ? MHD_NO : MHD_YES;
 	}
+	if (req->err != 0)
+		return send_reply(req); /* the body was over the limit: never dispatched */
 	req->status = 500;
 	if (srv->hooks.dispatch(req, req->route) != 0 && req->err == 0)
 		http_fail(req, VT_ERR_INTERNAL, NULL);
 	return send_reply(req);
+}
+
+/*
+ * The path as logged: MHD hands over the decoded path, so a client could send "%20ip=...%20req=..."
+ * and forge the fields that follow it. Space, '%', control and non-ASCII bytes are re-encoded,
+ * and the path is capped so those fields are never truncated away.
+ */
+static void
+log_path(const char *in, char out[static HTTP_LOG_PATH_MAX + 4])
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in != '\0'; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (o + 3 > HTTP_LOG_PATH_MAX) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c <= 0x20 || c >= 0x7f || c == '%') {
+			out[o++] = '%';
+			out[o++] = hexd[c >> 4];
+			out[o++] = hexd[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
 }
 
 static void
@@ -444,10 +481,12 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct http_req *req = *con_cls;
 	char actor[64] = "-";
 	char id[UUID_STR_LEN + 1];
+	char path[HTTP_LOG_PATH_MAX + 4];
 
 	(void)conn;
 	if (req == NULL)
 		return;
+	log_path(req->path[0] != '\0' ? req->path : "-", path);
 	if (req->principal.kind == PRINCIPAL_USER) {
 		uuid_format(&req->principal.user_id, id);
 		snprintf(actor, sizeof(actor), "user:%s", id);
@@ -456,7 +495,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		snprintf(actor, sizeof(actor), "token:%s", id);
 	}
 	log_info("%s %s %d %zu %llums ip=%s req=%s actor=%s%s", req->method_str,
-	    req->path[0] != '\0' ? req->path : "-", req->replied ? req->status : 0, req->resp_len,
+	    path, req->replied ? req->status : 0, req->resp_len,
 	    (unsigned long long)(vtime_mono_ms() - req->start_ms), req->source_ip,
 	    req->request_id, actor, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
 	req_free(req);
