@@ -309,6 +309,9 @@ cmd_server_main(int argc, char **argv)
 		log_fatal("refusing to start: %s", err);
 		goto out;
 	}
+	if (app.cfg.jwt_secret_ephemeral)
+		log_warn("JWT_SECRET is not set: using a random per-process secret, so sessions end "
+			 "when the server restarts");
 	scrub_environment();
 	if (password_init() != 0) {
 		log_fatal("cannot initialize password hashing (argon2id needs 64 MiB)");

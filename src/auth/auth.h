@@ -61,9 +61,13 @@ int auth_bearer_resolve(const struct auth_env *env, const char *bearer, struct p
  * e-mail, refusing (VT_ERR_UNAUTHORIZED) a user who is no longer a member.
  */
 int auth_principal_bind(struct db_tx *tx, struct principal *p) VT_WUR;
-/* Issues a user JWT for (user, org). *jwt owned by the caller. */
+/*
+ * Issues a user JWT for (user, org) valid for JWT_TTL, but never past not_after (Unix seconds)
+ * when it is non-zero: a token exchanged for another (switch-org) must not extend the session.
+ * *jwt owned by the caller.
+ */
 int auth_issue_jwt(const struct auth_env *env, const struct vt_uuid *user, const struct vt_uuid *org,
-    char **jwt) VT_WUR;
+    int64_t not_after, char **jwt) VT_WUR;
 /* The audit actor for a principal and request origin. */
 void auth_actor(const struct principal *p, const char *source_ip, const char *request_id,
     struct audit_actor *a);

@@ -109,7 +109,7 @@ auth_register(const struct auth_env *env, struct db_tx *tx, const json_t *body,
 	uuid_format(&user, uid);
 	if ((r = audit_record(tx, &who, "USER_REGISTERED", "user", uid, AUDIT_SUCCESS, NULL)) != 0)
 		goto out;
-	if ((r = auth_issue_jwt(env, &user, &org, &jwt)) != 0)
+	if ((r = auth_issue_jwt(env, &user, &org, 0, &jwt)) != 0)
 		goto out;
 	*out = json_packx("{s:s, s:o, s:o}", "token", jwt, "user", user_json(&user, email, name),
 	    "org", org_json(&org, org_name));
@@ -268,7 +268,7 @@ auth_login(const struct auth_env *env, struct db_tx *tx, const json_t *body,
 	uuid_format(&user, uid);
 	if ((r = audit_record(tx, &who, "LOGIN_SUCCEEDED", "user", uid, AUDIT_SUCCESS, NULL)) != 0)
 		goto out;
-	if ((r = auth_issue_jwt(env, &user, &org, &jwt)) != 0)
+	if ((r = auth_issue_jwt(env, &user, &org, 0, &jwt)) != 0)
 		goto out;
 	*out = json_packx("{s:s, s:o, s:o}", "token", jwt, "user", user_json(&user, email, name),
 	    "org", org_json(&org, org_name));
@@ -389,7 +389,7 @@ auth_switch_org(const struct auth_env *env, struct db_tx *tx, struct principal *
 	uuid_format(org, oid);
 	if ((r = audit_record(tx, &a, "ORG_SWITCHED", "org", oid, AUDIT_SUCCESS, NULL)) != 0)
 		goto out;
-	if ((r = auth_issue_jwt(env, &p->user_id, org, &jwt)) != 0)
+	if ((r = auth_issue_jwt(env, &p->user_id, org, p->session_exp, &jwt)) != 0)
 		goto out;
 	*out = json_packx("{s:s, s:o}", "token", jwt, "org",
 	    org_json(org, db_res_text(res, found, 1)));

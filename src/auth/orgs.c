@@ -373,7 +373,7 @@ org_invite_accept(const struct auth_env *env, struct db_tx *tx, const struct pri
 	}
 	org_name = xstrdup(db_res_text(res, 0, 0));
 	user_name = xstrdup(db_res_text(res, 0, 1));
-	if ((r = auth_issue_jwt(env, &user, &org, &jwt)) != 0)
+	if ((r = auth_issue_jwt(env, &user, &org, p != NULL ? p->session_exp : 0, &jwt)) != 0)
 		goto out;
 	{
 		char oid[UUID_STR_LEN + 1];

@@ -43,6 +43,7 @@ struct principal {
 	struct vt_uuid token_id; /* PRINCIPAL_API_TOKEN */
 	enum org_role org_role;  /* PRINCIPAL_USER, loaded per request */
 	uint32_t scopes;         /* PRINCIPAL_API_TOKEN */
+	int64_t session_exp;     /* PRINCIPAL_USER: the JWT's expiry (Unix seconds) */
 	char email[PRINCIPAL_EMAIL_MAX + 1];
 	char token_name[PRINCIPAL_NAME_MAX + 1];
 };

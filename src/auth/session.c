@@ -38,6 +38,7 @@ auth_email_normalize(const char *in, char out[static AUTH_EMAIL_MAX + 1],
 		    c == '"' || c == '\\') {
 			snprintf(err, AUTH_ERR_MAX, "field 'email': contains a character not "
 						    "allowed in an address");
+			out[0] = '\0'; /* not a half-copied address: out is set only on success */
 			return VT_ERR_VALIDATION;
 		}
 		if (c == '@') {
@@ -124,6 +125,7 @@ auth_bearer_resolve(const struct auth_env *env, const char *bearer, struct princ
 	p->kind = PRINCIPAL_USER;
 	p->user_id = c.sub;
 	p->org_id = c.org;
+	p->session_exp = c.exp;
 	return 0;
 }
 
@@ -165,7 +167,7 @@ auth_principal_bind(struct db_tx *tx, struct principal *p)
 
 int
 auth_issue_jwt(const struct auth_env *env, const struct vt_uuid *user, const struct vt_uuid *org,
-    char **jwt)
+    int64_t not_after, char **jwt)
 {
 	struct jwt_claims c;
 	int64_t now = vtime_now_us() / 1000000;
@@ -175,6 +177,10 @@ auth_issue_jwt(const struct auth_env *env, const struct vt_uuid *user, const str
 	c.org = *org;
 	c.iat = now;
 	c.exp = now + (int64_t)(env->jwt_ttl_ms / 1000);
+	if (not_after > 0 && c.exp > not_after)
+		c.exp = not_after;
+	if (c.exp <= now)
+		return VT_ERR_UNAUTHORIZED;
 	return jwt_sign(env->jwt_key, &c, jwt);
 }
 

@@ -33,7 +33,8 @@ static const struct config_var VARS[] = {
 	{ "DATABASE_OWNER_URL", NULL,
 	  "libpq URL of the schema owner role; when set, migrations run at boot" },
 	{ "DATABASE_APP_ROLE", "vaultterm_app", "name of the app role that migrations grant to" },
-	{ "JWT_SECRET", NULL, "HS256 signing secret, >= 32 bytes in production" },
+	{ "JWT_SECRET", "random per process",
+	  "HS256 signing secret; required (>= 32 bytes) in production" },
 	{ "JWT_TTL", "12h", "lifetime of user access tokens (e.g. 15m, 12h, 1d)" },
 	{ "KEY_PROVIDER", "local", "master key provider: local (DEV_MASTER_KEY)" },
 	{ "DEV_MASTER_KEY", NULL, "32-byte master key as 64 hex digits (local provider)" },
@@ -121,11 +122,23 @@ config_load(struct config *c, config_getenv_fn get, void *ctx, char err[static C
 		CFG_FAIL("DATABASE_APP_ROLE: at most 63 characters");
 	c->database_app_role = xstrdup(v);
 
-	v = var(get, ctx, "JWT_SECRET", CONFIG_DEV_JWT_SECRET);
-	if ((c->jwt_secret = secmem_dup(v, strlen(v))) == NULL)
-		CFG_FAIL("JWT_SECRET: cannot allocate guarded memory (check RLIMIT_MEMLOCK)");
-	c->jwt_secret_is_dev_default = strlen(v) == strlen(CONFIG_DEV_JWT_SECRET) &&
-	    vt_ct_eq(v, CONFIG_DEV_JWT_SECRET, strlen(v));
+	if ((v = var(get, ctx, "JWT_SECRET", NULL)) != NULL) {
+		if ((c->jwt_secret = secmem_dup(v, strlen(v))) == NULL)
+			CFG_FAIL("JWT_SECRET: cannot allocate guarded memory (check RLIMIT_MEMLOCK)");
+		c->jwt_secret_is_dev_default = strlen(v) == strlen(CONFIG_DEV_JWT_SECRET) &&
+		    vt_ct_eq(v, CONFIG_DEV_JWT_SECRET, strlen(v));
+	} else {
+		/*
+		 * Never fall back to a published string: anyone could forge sessions with it. An
+		 * unset secret outside production is random per process (sessions end at restart);
+		 * in production config_check_boot refuses it.
+		 */
+		if ((c->jwt_secret = secmem_new(32)) == NULL)
+			CFG_FAIL("JWT_SECRET: cannot allocate guarded memory (check RLIMIT_MEMLOCK)");
+		randombytes_buf(secmem_ptr(c->jwt_secret), 32);
+		c->jwt_secret_is_dev_default = 1;
+		c->jwt_secret_ephemeral = 1;
+	}
 	if (num_parse_duration_ms(var(get, ctx, "JWT_TTL", "12h"), 60000, 30ULL * 86400000,
 	    &c->jwt_ttl_ms) != 0)
 		CFG_FAIL("JWT_TTL: must be a duration between 1m and 30d (e.g. 12h)");

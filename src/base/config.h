@@ -38,7 +38,8 @@ struct config {
 	int http_threads;
 	int db_pool_size;
 	uint64_t shutdown_grace_ms;
-	int jwt_secret_is_dev_default;
+	int jwt_secret_is_dev_default; /* unset, or set to CONFIG_DEV_JWT_SECRET */
+	int jwt_secret_ephemeral;      /* unset: a random per-process secret is in use */
 };
 
 /* Environment lookup; returns NULL when unset. */

@@ -220,9 +220,14 @@ migrate_check_app(const char *app_conninfo, char err[static MIGRATE_ERR_MAX])
 		r = VT_ERR_UNAVAILABLE;
 		goto out;
 	}
+	/*
+	 * Owning a table, or being a member of a role that owns one (which could SET ROLE to it,
+	 * or inherit its "definer" policies), would put the app role outside row-level security.
+	 */
 	res = PQexec(pg, "SELECT r.rolsuper, r.rolbypassrls, "
-			 " (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid"
-			 "  AND c.relkind IN ('r','p','v','m','f')), current_user "
+			 " (SELECT count(*) FROM pg_class c WHERE c.relkind IN ('r','p','v','m','f')"
+			 "  AND c.relnamespace = 'public'::regnamespace"
+			 "  AND pg_has_role(current_user, c.relowner, 'MEMBER')), current_user "
 			 "FROM pg_roles r WHERE r.rolname = current_user");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		snprintf(err, MIGRATE_ERR_MAX, "cannot inspect the app role: %s",
@@ -237,8 +242,9 @@ migrate_check_app(const char *app_conninfo, char err[static MIGRATE_ERR_MAX])
 	}
 	if (strcmp(PQgetvalue(res, 0, 2), "0") != 0) {
 		snprintf(err, MIGRATE_ERR_MAX,
-		    "DATABASE_URL: role %s owns tables; the app role must own none (use a separate "
-		    "owner role for migrations)", PQgetvalue(res, 0, 3));
+		    "DATABASE_URL: role %s owns tables or is a member of a role that does; the app "
+		    "role must be neither (use a separate owner role for migrations)",
+		    PQgetvalue(res, 0, 3));
 		goto out;
 	}
 	PQclear(res);

@@ -186,11 +186,12 @@ test_defaults(void **state)
 	assert_null(c.database_url);
 	assert_null(c.database_owner_url);
 	assert_string_equal(c.database_app_role, "vaultterm_app");
+	/* Unset: a random per-process secret, never the published development string. */
 	assert_non_null(c.jwt_secret);
-	assert_int_equal(secmem_len(c.jwt_secret), strlen(CONFIG_DEV_JWT_SECRET));
-	assert_memory_equal(secmem_ptr(c.jwt_secret), CONFIG_DEV_JWT_SECRET,
-	    strlen(CONFIG_DEV_JWT_SECRET));
+	assert_int_equal(secmem_len(c.jwt_secret), 32);
+	assert_true(memcmp(secmem_ptr(c.jwt_secret), CONFIG_DEV_JWT_SECRET, 32) != 0);
 	assert_int_equal(c.jwt_secret_is_dev_default, 1);
+	assert_int_equal(c.jwt_secret_ephemeral, 1);
 	assert_true(c.jwt_ttl_ms == 12ull * 3600 * 1000);
 	assert_string_equal(c.key_provider, "local");
 	assert_null(c.master_key);
