@@ -140,13 +140,14 @@ CREATE POLICY audit_log_tenant_append ON audit_log FOR INSERT
 CREATE POLICY audit_log_definer_system ON audit_log FOR INSERT TO CURRENT_USER
 	WITH CHECK (org_id IS NULL);
 
--- Nobody, the owner included, updates or deletes audit rows through SQL.
+-- Nobody, the owner included, updates or deletes audit rows through SQL. Statement-level, so an
+-- attempt fails loudly even when row-level security leaves it no row to touch.
 CREATE FUNCTION vt_audit_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege';
 END $$;
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
-	FOR EACH ROW EXECUTE FUNCTION vt_audit_immutable();
+	FOR EACH STATEMENT EXECUTE FUNCTION vt_audit_immutable();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 	FOR EACH STATEMENT EXECUTE FUNCTION vt_audit_immutable();
 
@@ -269,4 +270,7 @@ GRANT INSERT, UPDATE (accepted_at, accepted_by, revoked_at) ON invites TO {{app_
 GRANT SELECT (id, org_id, name, scopes, created_by, created_at, expires_at, revoked_at, revoked_by)
 	ON api_tokens TO {{app_role}};
 GRANT INSERT, UPDATE (revoked_at, revoked_by) ON api_tokens TO {{app_role}};
-GRANT SELECT, INSERT ON audit_log TO {{app_role}};
+-- The database stamps time, seq and txid: the app role cannot backdate or reorder a row.
+GRANT SELECT ON audit_log TO {{app_role}};
+GRANT INSERT (id, org_id, actor_type, actor_id, actor_email, action, resource_type, resource_id,
+	outcome, source_ip, request_id, detail) ON audit_log TO {{app_role}};
