@@ -26,6 +26,8 @@ jq
 openssh-client
 openssh-server
 procps
+openssl
+iproute2
 wrk
 "
 

@@ -32,11 +32,29 @@ static const struct command COMMANDS[] = {
 	{ "help", cmd_help_main, "this list" },
 };
 
+/* `version` and `help` take no arguments but -h/--help (0 if the caller should go on). */
+static int
+no_args(int argc, char **argv, const char *usage, int *rc)
+{
+	if (argc < 2)
+		return 0;
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		fputs(usage, stdout);
+		*rc = 0;
+		return 1;
+	}
+	fprintf(stderr, "vaultterm %s: unexpected argument '%s'\n\n%s", argv[0], argv[1], usage);
+	*rc = 2;
+	return 1;
+}
+
 static int
 cmd_version_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	int rc;
+
+	if (no_args(argc, argv, "usage: vaultterm version\n\nPrints the version.\n", &rc))
+		return rc;
 	printf("vaultterm %s\n", VT_VERSION);
 	return 0;
 }
@@ -57,8 +75,10 @@ usage(FILE *f)
 static int
 cmd_help_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	int rc;
+
+	if (no_args(argc, argv, "usage: vaultterm help\n\nLists the commands.\n", &rc))
+		return rc;
 	usage(stdout);
 	return 0;
 }

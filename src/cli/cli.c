@@ -252,6 +252,16 @@ token_load(void)
 	return tok;
 }
 
+int
+cli_token_present(void)
+{
+	char *tok = token_load();
+	int present = tok != NULL;
+
+	vt_str_wipe_free(tok);
+	return present;
+}
+
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *ud)
 {

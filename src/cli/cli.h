@@ -74,6 +74,8 @@ char *cli_read_secret(const char *prompt, int from_stdin);
 /* Token storage. */
 int cli_token_save(const char *token);
 int cli_token_delete(void);
+/* 1 if a token is available (VAULTTERM_TOKEN or the saved file), else 0. */
+int cli_token_present(void);
 
 /* Output: JSON (pretty) or an aligned table of `cols` keys from each object in `items`. */
 void cli_print_json(const json_t *v);

@@ -130,16 +130,19 @@ cmd_org_main(int argc, char **argv)
 	}
 	if (strcmp(sub, "accept") == 0) {
 		char *pw = NULL;
-		const char *tok;
-		int authed = getenv("VAULTTERM_TOKEN") != NULL;
+		const char *tok, *env_tok = getenv("VAULTTERM_TOKEN");
+		int authed = env_tok != NULL && env_tok[0] != '\0';
 
 		if ((r = needs(&a, 2)) != 0)
 			return r;
 		body = json_pack("{s:s}", "invite_token", a.positional[1]);
 		if (cli_opt(&a, "name") != NULL)
 			json_object_set_new(body, "name", json_string(cli_opt(&a, "name")));
-		/* A new account sets its password here; an existing one is already logged in. */
-		if (cli_opt(&a, "password-stdin") != NULL || !authed) {
+		/*
+		 * A new account sets its password here; an existing one is already logged in. Probe
+		 * only with a token at hand, so a new account does not see a "not logged in" error.
+		 */
+		if ((cli_opt(&a, "password-stdin") != NULL || !authed) && cli_token_present()) {
 			r = cli_call("GET", "/api/auth/me", NULL, 1, &resp);
 			json_decref(resp);
 			resp = NULL;
