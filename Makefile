@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DATA_DIR ?= $(if $(filter 0,$(shell id -u)),/var/lib/vaultterm-dev,.vaultterm-dev)
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build debug asan release run test unit integration bench fmt clean
+.PHONY: all deps build debug asan release run test unit integration fuzz-smoke fuzz bench fmt clean
 
 all: build
 
@@ -30,7 +30,7 @@ release: deps
 run: debug
 	./build/debug/vaultterm server --dev --data-dir $(DATA_DIR)
 
-# Every test (unit + integration + checksrc) under ASan + UBSan.
+# Every test (unit + integration + checksrc + fuzz smoke) under ASan + UBSan.
 test: asan
 	@ctest --preset asan -j $(JOBS) --timeout 900
 
@@ -39,6 +39,15 @@ unit: asan
 
 integration: asan
 	@ctest --preset asan -j $(JOBS) -L integration
+
+# libFuzzer harnesses (clang, preset fuzz, build/fuzz), ~15 s each on a copy of fuzz/corpus/.
+# `make test` runs the same smoke as the ctest test fuzz/smoke.
+fuzz-smoke: deps
+	@JOBS=$(JOBS) ./scripts/fuzz-smoke build/fuzz
+
+# Longer runs: FUZZ_SECONDS per harness (default 5 minutes).
+fuzz: deps
+	@JOBS=$(JOBS) FUZZ_SECONDS=$(or $(FUZZ_SECONDS),300) ./scripts/fuzz-smoke build/fuzz
 
 bench: release
 	@for b in bench/*.sh; do [ -x "$$b" ] && "$$b" ./build/release/vaultterm || exit 1; done

@@ -21,6 +21,8 @@ libssh-dev
 libvectorscan-dev
 libwslay-dev
 libcmocka-dev
+clang
+libclang-rt-14-dev
 curl
 jq
 openssh-client

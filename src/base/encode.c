@@ -64,10 +64,19 @@ b64_decode_variant(const char *in, size_t inlen, uint8_t *out, size_t outmax, si
     int variant)
 {
 	const char *end = NULL;
-	size_t got = 0;
+	size_t got = 0, i;
+	uint8_t high = 0;
 
 	*outlen = 0;
-	if (sodium_base642bin(out, outmax, in, inlen, NULL, &got, &end, variant) != 0 ||
+	/*
+	 * libsodium before 1.0.22 (Debian 12 ships 1.0.18) reads the input as signed char and
+	 * decodes every byte >= 0x80 as some base64 digit, so many strings would decode to the same
+	 * bytes (a malleable JWT signature). Refuse them first; OR-ing keeps this constant time.
+	 */
+	for (i = 0; i < inlen; i++)
+		high |= (uint8_t)in[i];
+	if ((high & 0x80) != 0 ||
+	    sodium_base642bin(out, outmax, in, inlen, NULL, &got, &end, variant) != 0 ||
 	    end != in + inlen) {
 		sodium_memzero(out, outmax);
 		return VT_ERR_INVALID;

@@ -157,6 +157,13 @@ vtime_parse_rfc3339(const char *s, int64_t *us)
 		return VT_ERR_INVALID;
 	t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
 	t -= sign * (oh * 3600 + om * 60);
+	/*
+	 * An offset can move a date at either end outside years 0000-9999 UTC, which
+	 * vtime_format_rfc3339 cannot show (it clamps): refuse it rather than echo another time.
+	 */
+	if (t < days_from_civil(0, 1, 1) * 86400 ||
+	    t > days_from_civil(9999, 12, 31) * 86400 + 86399)
+		return VT_ERR_INVALID;
 	*us = t * 1000000 + frac;
 	return 0;
 }

@@ -19,7 +19,7 @@ uint64_t vtime_mono_ms(void);
 void vtime_format_rfc3339(int64_t us, char out[static VTIME_RFC3339_LEN]);
 /*
  * Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)". A date alone means 00:00:00Z.
- * VT_ERR_INVALID on anything else or an impossible date.
+ * VT_ERR_INVALID on anything else, an impossible date, or an instant outside years 0000-9999 UTC.
  */
 int vtime_parse_rfc3339(const char *s, int64_t *us) VT_WUR;
 
