@@ -20,7 +20,7 @@ extra_stop() {
 		kill -KILL "$EXTRA_PID" 2>/dev/null || true
 	fi
 }
-trap 'rc=$?; extra_stop; (exit $rc); vt_cleanup' EXIT
+trap 'rc=$?; set +e; extra_stop; (exit $rc); vt_cleanup' EXIT
 
 # boot WHAT VAR=value...: runs `vaultterm server` (not --dev) with ONLY the given environment
 # (nothing inherited, so the host's variables cannot leak in); sets OUT (stdout+stderr), RC, SECS.
