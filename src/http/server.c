@@ -35,7 +35,13 @@ struct http_server {
 	const struct http_route *routes;
 	size_t nroutes;
 	struct http_hooks hooks;
-	atomic_int inflight;
+	atomic_int inflight; /* requests between their headers and their completion */
+	atomic_int fresh;    /* accepted connections whose first request has not started yet */
+};
+
+/* Per-connection state: whether the connection is still counted in `fresh`. */
+struct conn_state {
+	int fresh;
 };
 
 static const struct {
@@ -90,11 +96,13 @@ route_find(struct http_server *srv, struct http_req *req)
 {
 	size_t i;
 
+	unsigned want = req->method == HTTP_HEAD ? (HTTP_HEAD | HTTP_GET) : req->method;
+
 	req->allowed = 0;
 	for (i = 0; i < srv->nroutes; i++) {
 		if (!route_match(srv->routes[i].pattern, req->path, req))
 			continue;
-		if (srv->routes[i].methods & req->method)
+		if (srv->routes[i].methods & want)
 			return &srv->routes[i];
 		req->allowed |= srv->routes[i].methods;
 	}
@@ -284,6 +292,8 @@ send_reply(struct http_req *req)
 		char allow[64] = "";
 		size_t i, o = 0;
 
+		if (req->allowed & HTTP_GET)
+			req->allowed |= HTTP_HEAD; /* HEAD is served wherever GET is */
 		for (i = 0; i < VT_NELEM(METHODS); i++)
 			if (req->allowed & METHODS[i].m)
 				o += (size_t)snprintf(allow + o, sizeof(allow) - o, "%s%s",
@@ -367,11 +377,15 @@ req_begin(struct http_server *srv, struct http_req *req, const char *url)
 		http_fail(req, VT_ERR_INVALID, "the request path is too long");
 		return 1;
 	}
+	req->route = route_find(srv, req);
 	if (req->method == 0) {
-		http_fail(req, VT_ERR_METHOD, "method not supported");
+		/* 405 carries Allow for a known path; an unknown path is 404 whatever the method. */
+		if (req->allowed != 0)
+			http_fail(req, VT_ERR_METHOD, "method not supported");
+		else
+			http_fail(req, VT_ERR_NOT_FOUND, "no such endpoint");
 		return 1;
 	}
-	req->route = route_find(srv, req);
 	if (req->route == NULL) {
 		if (req->allowed != 0)
 			http_fail(req, VT_ERR_METHOD, "method %s is not allowed on this path",
@@ -409,7 +423,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 
 	(void)version;
 	if (req == NULL) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		struct conn_state *cs = ci != NULL ? ci->socket_context : NULL;
+
 		atomic_fetch_add(&srv->inflight, 1);
+		if (cs != NULL && cs->fresh) {
+			cs->fresh = 0;
+			atomic_fetch_sub(&srv->fresh, 1);
+		}
 		req = req_new(srv, conn, url, method);
 		*con_cls = req;
 		if (req_begin(srv, req, url))
@@ -503,6 +525,31 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&srv->inflight, 1);
 }
 
+/*
+ * Counts accepted connections until their first request starts, so a graceful shutdown also
+ * waits for a request that was accepted but whose headers had not been read yet.
+ */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *srv = cls;
+	struct conn_state *cs = *socket_context;
+
+	(void)conn;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		cs = xcalloc(1, sizeof(*cs));
+		cs->fresh = 1;
+		atomic_fetch_add(&srv->fresh, 1);
+		*socket_context = cs;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && cs != NULL) {
+		if (cs->fresh)
+			atomic_fetch_sub(&srv->fresh, 1);
+		free(cs);
+		*socket_context = NULL;
+	}
+}
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -565,6 +612,7 @@ http_server_start(const char *addr, int port, int threads, const struct http_rou
 	s->nroutes = nroutes;
 	s->hooks = *hooks;
 	atomic_init(&s->inflight, 0);
+	atomic_init(&s->fresh, 0);
 	if ((s->listen_fd = listen_socket(addr, port, bound_port)) < 0) {
 		free(s);
 		return VT_ERR_IO;
@@ -574,7 +622,8 @@ http_server_start(const char *addr, int port, int threads, const struct http_rou
 	    0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_HEADERS_MAX,
+	    on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_HEADERS_MAX,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
 	    MHD_OPTION_END);
@@ -604,7 +653,7 @@ http_server_drain(struct http_server *s, uint64_t timeout_ms)
 {
 	uint64_t start = vtime_mono_ms();
 
-	while (atomic_load(&s->inflight) > 0) {
+	while (atomic_load(&s->inflight) > 0 || atomic_load(&s->fresh) > 0) {
 		if (vtime_mono_ms() - start >= timeout_ms)
 			return -1;
 		usleep(10 * 1000);

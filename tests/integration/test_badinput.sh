@@ -327,10 +327,15 @@ check_405() { # METHOD PATH ALLOW
 	expect_code method_not_allowed "$1 $2"
 	expect_eq "$3" "$(grep -i '^allow:' <<<"$HDRS" | sed 's/^[^:]*: *//')" "$1 $2: Allow"
 }
-check_405 POST /health GET
+check_405 POST /health "GET, HEAD"
 check_405 GET /api/auth/login POST
 check_405 DELETE /api/auth/register POST
-check_405 PUT /api/tokens "GET, POST"
+check_405 PUT /api/tokens "GET, POST, HEAD"
+# An unknown method on a known path is 405 with Allow (RFC 9110 requires the header).
+check_405 FOO /health "GET, HEAD"
+# HEAD is served wherever GET is.
+hreq -I /health
+expect_status 200 "HEAD /health"
 check_405 GET "/api/tokens/$A_ORG" DELETE
 check_405 POST /api/orgs/current/members/x "PATCH, DELETE"
 
