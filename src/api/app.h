@@ -31,6 +31,8 @@ int api_dispatch(struct http_req *req, const struct http_route *route);
 
 /* The audit actor of this request. */
 void api_actor(const struct http_req *req, struct audit_actor *who);
+/* Records error r with msg when the module gave one (msg may be NULL or ""). Returns r. */
+int api_fail_msg(struct http_req *req, int r, const char *msg);
 /* Fails with 403 unless the caller has perm in its org. */
 int api_require(struct http_req *req, int perm) VT_WUR;
 

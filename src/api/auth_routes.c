@@ -8,13 +8,6 @@
 #include "base/err.h"
 #include "crypto/totp.h"
 
-/* Maps an identity error to the response, keeping a specific message when there is one. */
-static int
-fail_with(struct http_req *req, int r, const char *msg)
-{
-	return http_fail(req, r, msg != NULL && msg[0] != '\0' ? "%s" : NULL, msg);
-}
-
 int
 api_auth_register(struct http_req *req)
 {
@@ -38,7 +31,7 @@ api_auth_register(struct http_req *req)
 	r = auth_register(&app->env, req->tx, body, &who, &out, err);
 	json_decref(body);
 	if (r != 0)
-		return fail_with(req, r, err);
+		return api_fail_msg(req, r, err);
 	http_reply_json(req, 201, out);
 	return 0;
 }
@@ -75,7 +68,7 @@ api_auth_login(struct http_req *req)
 			return http_fail(req, r, "a valid TOTP code is required (totp_code)");
 	}
 	if (r != 0)
-		return fail_with(req, r, err);
+		return api_fail_msg(req, r, err);
 	http_reply_json(req, 200, out);
 	return 0;
 }
@@ -136,54 +129,43 @@ api_auth_totp_enroll(struct http_req *req)
 	return 0;
 }
 
+typedef int (*mfa_code_fn)(const struct auth_env *, struct db_tx *, const struct principal *,
+    const char *, const struct audit_actor *);
+
+/* Confirm and disable share one shape: a {code} body, one MFA call, 204. */
 static int
-totp_code_body(struct http_req *req, json_t **body)
+totp_code_action(struct http_req *req, mfa_code_fn fn, const char *conflict_msg)
 {
 	static const struct jfield fields[] = {
 		{ "code", JF_STRING, 1, 1, TOTP_CODE_MAX },
 	};
+	struct app *app = req->app;
+	struct audit_actor who;
+	json_t *body = NULL;
+	int r;
 
-	return http_body_json(req, fields, VT_NELEM(fields), body);
+	if ((r = http_body_json(req, fields, VT_NELEM(fields), &body)) != 0)
+		return r;
+	api_actor(req, &who);
+	r = fn(&app->env, req->tx, &req->principal, json_get_str(body, "code"), &who);
+	json_decref(body);
+	if (r != 0)
+		return api_fail_msg(req, r, r == VT_ERR_VALIDATION ? "field 'code': is not valid" :
+			r == VT_ERR_CONFLICT ? conflict_msg : NULL);
+	http_reply_empty(req, 204);
+	return 0;
 }
 
 int
 api_auth_totp_confirm(struct http_req *req)
 {
-	struct app *app = req->app;
-	struct audit_actor who;
-	json_t *body = NULL;
-	int r;
-
-	if ((r = totp_code_body(req, &body)) != 0)
-		return r;
-	api_actor(req, &who);
-	r = mfa_confirm(&app->env, req->tx, &req->principal, json_get_str(body, "code"), &who);
-	json_decref(body);
-	if (r != 0)
-		return http_fail(req, r, r == VT_ERR_VALIDATION ? "field 'code': is not valid" :
-			r == VT_ERR_CONFLICT ? "no TOTP enrolment is in progress" : NULL);
-	http_reply_empty(req, 204);
-	return 0;
+	return totp_code_action(req, mfa_confirm, "no TOTP enrolment is in progress");
 }
 
 int
 api_auth_totp_disable(struct http_req *req)
 {
-	struct app *app = req->app;
-	struct audit_actor who;
-	json_t *body = NULL;
-	int r;
-
-	if ((r = totp_code_body(req, &body)) != 0)
-		return r;
-	api_actor(req, &who);
-	r = mfa_disable(&app->env, req->tx, &req->principal, json_get_str(body, "code"), &who);
-	json_decref(body);
-	if (r != 0)
-		return http_fail(req, r, r == VT_ERR_VALIDATION ? "field 'code': is not valid" :
-			r == VT_ERR_CONFLICT ? "TOTP is not enabled" : NULL);
-	http_reply_empty(req, 204);
-	return 0;
+	return totp_code_action(req, mfa_disable, "TOTP is not enabled");
 }
 
 int
@@ -207,7 +189,7 @@ api_auth_accept_invite(struct http_req *req)
 	    req->principal.kind != PRINCIPAL_NONE ? &req->principal : NULL, body, &who, &out, err);
 	json_decref(body);
 	if (r != 0)
-		return fail_with(req, r, err);
+		return api_fail_msg(req, r, err);
 	http_reply_json(req, 200, out);
 	return 0;
 }

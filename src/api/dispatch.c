@@ -29,6 +29,14 @@ api_actor(const struct http_req *req, struct audit_actor *who)
 }
 
 int
+api_fail_msg(struct http_req *req, int r, const char *msg)
+{
+	if (msg != NULL && msg[0] != '\0')
+		return http_fail(req, r, "%s", msg);
+	return http_fail(req, r, NULL);
+}
+
+int
 api_require(struct http_req *req, int perm)
 {
 	int r = authz_org_check(&req->principal, (enum org_perm)perm);

@@ -7,12 +7,6 @@
 #include "authz/authz.h"
 #include "base/err.h"
 
-static int
-fail_with(struct http_req *req, int r, const char *msg)
-{
-	return http_fail(req, r, msg != NULL && msg[0] != '\0' ? "%s" : NULL, msg);
-}
-
 int
 api_orgs_current(struct http_req *req)
 {
@@ -95,7 +89,7 @@ api_orgs_member_patch(struct http_req *req)
 		    "org_role", json_get_str(body, "org_role")));
 	json_decref(body);
 	if (r != 0)
-		return fail_with(req, r, err);
+		return api_fail_msg(req, r, err);
 	return 0;
 }
 
@@ -113,7 +107,7 @@ api_orgs_member_delete(struct http_req *req)
 		return r;
 	api_actor(req, &who);
 	if ((r = org_member_remove(req->tx, &req->principal, &user, &who, err)) != 0)
-		return fail_with(req, r, err);
+		return api_fail_msg(req, r, err);
 	http_reply_empty(req, 204);
 	return 0;
 }
@@ -139,7 +133,7 @@ api_orgs_invite_create(struct http_req *req)
 	r = org_invite_create(&app->env, req->tx, &req->principal, body, &who, &out, err);
 	json_decref(body);
 	if (r != 0)
-		return fail_with(req, r, err);
+		return api_fail_msg(req, r, err);
 	http_reply_json(req, 201, out);
 	return 0;
 }

@@ -28,7 +28,7 @@ api_tokens_create(struct http_req *req)
 	r = apitoken_create(req->tx, &req->principal, body, &who, &out, err);
 	json_decref(body);
 	if (r != 0)
-		return http_fail(req, r, err[0] != '\0' ? "%s" : NULL, err);
+		return api_fail_msg(req, r, err);
 	http_reply_json(req, 201, out);
 	return 0;
 }

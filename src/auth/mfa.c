@@ -188,11 +188,45 @@ mfa_enroll(const struct auth_env *env, struct db_tx *tx, const struct principal 
 	return r;
 }
 
+/*
+ * The shared first half of confirm and disable: the caller must be a user whose MFA is in the
+ * expected state (pending enrolment, or enabled), and code must be valid and unused for the seed
+ * of that state. On success *seed (owned by the caller) and *matched are set.
+ */
+static int
+seed_for_code(const struct auth_env *env, struct db_tx *tx, const struct principal *p,
+    int want_enabled, const char *code, struct secmem **seed, uint64_t *matched)
+{
+	struct mfa_creds c;
+	int r;
+
+	*seed = NULL;
+	*matched = 0;
+	if (p->kind != PRINCIPAL_USER)
+		return VT_ERR_FORBIDDEN;
+	if ((r = creds_load(tx, &c)) != 0)
+		return r;
+	if (want_enabled ? !c.enabled : (c.enabled || vbuf_len(c.pending) == 0)) {
+		r = VT_ERR_CONFLICT;
+		goto out;
+	}
+	if ((r = open_seed(env, &p->user_id, want_enabled ? "user_totp" : "user_totp_pending",
+	    want_enabled ? c.secret : c.pending, seed)) != 0)
+		goto out;
+	if (verify_code(*seed, code, c.last_counter, matched) != 0) {
+		secmem_free(*seed);
+		*seed = NULL;
+		r = VT_ERR_VALIDATION;
+	}
+ out:
+	creds_free(&c);
+	return r;
+}
+
 int
 mfa_confirm(const struct auth_env *env, struct db_tx *tx, const struct principal *p,
     const char *code, const struct audit_actor *who)
 {
-	struct mfa_creds c;
 	struct envelope_ctx ctx;
 	struct secmem *seed = NULL;
 	struct vbuf *blob = vbuf_new(4096);
@@ -201,23 +235,9 @@ mfa_confirm(const struct auth_env *env, struct db_tx *tx, const struct principal
 	uint64_t matched;
 	int r;
 
-	memset(&c, 0, sizeof(c));
-	if (p->kind != PRINCIPAL_USER) {
-		r = VT_ERR_FORBIDDEN;
+	if ((r = seed_for_code(env, tx, p, 0, code, &seed, &matched)) != 0)
 		goto out;
-	}
-	if ((r = creds_load(tx, &c)) != 0)
-		goto out;
-	if (c.enabled || vbuf_len(c.pending) == 0) {
-		r = VT_ERR_CONFLICT;
-		goto out;
-	}
-	if ((r = open_seed(env, &p->user_id, "user_totp_pending", c.pending, &seed)) != 0)
-		goto out;
-	if (verify_code(seed, code, c.last_counter, &matched) != 0) {
-		r = VT_ERR_VALIDATION;
-		goto out;
-	}
+	/* Re-sealed under the enabled kind: a pending envelope can never pass for an active one. */
 	seed_ctx(&ctx, &p->user_id, "user_totp");
 	if ((r = envelope_seal(env->keyring, &ctx, secmem_ptr(seed), secmem_len(seed), blob)) != 0)
 		goto out;
@@ -235,7 +255,6 @@ mfa_confirm(const struct auth_env *env, struct db_tx *tx, const struct principal
  out:
 	secmem_free(seed);
 	vbuf_free(blob);
-	creds_free(&c);
 	return r;
 }
 
@@ -243,30 +262,15 @@ int
 mfa_disable(const struct auth_env *env, struct db_tx *tx, const struct principal *p,
     const char *code, const struct audit_actor *who)
 {
-	struct mfa_creds c;
 	struct secmem *seed = NULL;
 	struct db_params prm;
 	char uid[UUID_STR_LEN + 1];
 	uint64_t matched;
 	int r;
 
-	memset(&c, 0, sizeof(c));
-	if (p->kind != PRINCIPAL_USER) {
-		r = VT_ERR_FORBIDDEN;
-		goto out;
-	}
-	if ((r = creds_load(tx, &c)) != 0)
-		goto out;
-	if (!c.enabled) {
-		r = VT_ERR_CONFLICT;
-		goto out;
-	}
-	if ((r = open_seed(env, &p->user_id, "user_totp", c.secret, &seed)) != 0)
-		goto out;
-	if (verify_code(seed, code, c.last_counter, &matched) != 0) {
-		r = VT_ERR_VALIDATION;
-		goto out;
-	}
+	if ((r = seed_for_code(env, tx, p, 1, code, &seed, &matched)) != 0)
+		return r;
+	secmem_free(seed);
 	db_params_init(&prm);
 	db_param_uuid(&prm, &p->user_id);
 	db_param_int(&prm, (int64_t)matched);
@@ -274,13 +278,9 @@ mfa_disable(const struct auth_env *env, struct db_tx *tx, const struct principal
 			    "totp_enabled = false, totp_last_counter = $2 WHERE id = $1", &prm);
 	db_params_free(&prm);
 	if (r != 0)
-		goto out;
+		return r;
 	uuid_format(&p->user_id, uid);
-	r = audit_record(tx, who, "MFA_DISABLED", "user", uid, AUDIT_SUCCESS, NULL);
- out:
-	secmem_free(seed);
-	creds_free(&c);
-	return r;
+	return audit_record(tx, who, "MFA_DISABLED", "user", uid, AUDIT_SUCCESS, NULL);
 }
 
 int
