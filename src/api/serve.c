@@ -379,6 +379,12 @@ cmd_server_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (app.cfg.app_base_url_default && port != app.cfg.port) {
+		/* PORT=0: invite links must name the port actually bound. */
+		free(app.cfg.app_base_url);
+		app.cfg.app_base_url = xasprintf("http://localhost:%d", port);
+		app.env.base_url = app.cfg.app_base_url;
+	}
 	log_info("VaultTerm %s listening on http://%s:%d%s", VT_VERSION, app.cfg.bind_address,
 	    port, dev_mode ? " (development mode)" : "");
 	printf("\nVaultTerm %s is running%s.\n\n"

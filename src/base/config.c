@@ -108,6 +108,7 @@ config_load(struct config *c, config_getenv_fn get, void *ctx, char err[static C
 		c->app_base_url = xstrndup(v, strlen(v) - (v[strlen(v) - 1] == '/'));
 	} else {
 		c->app_base_url = xasprintf("http://localhost:%d", c->port);
+		c->app_base_url_default = 1;
 	}
 	if ((v = var(get, ctx, "DATABASE_URL", NULL)) != NULL)
 		c->database_url = xstrdup(v);

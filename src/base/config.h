@@ -40,6 +40,7 @@ struct config {
 	uint64_t shutdown_grace_ms;
 	int jwt_secret_is_dev_default; /* unset, or set to CONFIG_DEV_JWT_SECRET */
 	int jwt_secret_ephemeral;      /* unset: a random per-process secret is in use */
+	int app_base_url_default;      /* APP_BASE_URL unset: derived from the bound port */
 };
 
 /* Environment lookup; returns NULL when unset. */

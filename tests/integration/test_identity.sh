@@ -188,6 +188,8 @@ INV=$(jb .invite_token)
 SECRETS+=("$INV")
 expect_jq '(.invite_token | startswith("vti_")) and .org_role == "member" and .email == "new@example.com"' "invite body"
 url=$(jb .invite_url)
+# PORT=0: the link names the port the server actually bound, not 0.
+expect_eq "http://localhost:${VT_ADDR##*:}/invite" "${url%%#*}" "invite_url base"
 case "$url" in
 *"#token=$INV") pass ;;
 *) fail "invite_url does not carry the token in the fragment: $url" ;;
