@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "base/json.h"
 #include "cli/cli.h"
 
 struct command {
@@ -88,6 +89,8 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	/* Request bodies (passwords) and responses (tokens) are wiped when jansson frees them. */
+	json_use_wiping_allocator();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

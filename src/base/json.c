@@ -104,8 +104,12 @@ json_text_printable(const char *s)
 		/* U+0080-U+009F: C2 80 - C2 9F */
 		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
 			return 0;
-		/* U+202A-U+202E: E2 80 AA-AE; U+2066-U+2069: E2 81 A6-A9 */
-		if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
+		/*
+		 * U+200E/F (marks) E2 80 8E-8F, U+2028/9 (line/paragraph separators) E2 80 A8-A9,
+		 * U+202A-U+202E (embeddings, overrides) E2 80 AA-AE, U+2066-U+2069 E2 81 A6-A9.
+		 */
+		if (p[0] == 0xe2 && p[1] == 0x80 &&
+		    ((p[2] >= 0x8e && p[2] <= 0x8f) || (p[2] >= 0xa8 && p[2] <= 0xae)))
 			return 0;
 		if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
 			return 0;

@@ -44,8 +44,9 @@ int json_check(const json_t *obj, const struct jfield *fields, size_t n,
     char err[static JSON_ERR_MAX]) VT_WUR;
 
 /*
- * Whether UTF-8 text is printable on one line: no C0/C1 control characters, no DEL, and no
- * Unicode bidirectional overrides (U+202A-U+202E, U+2066-U+2069) that could disguise a name.
+ * Whether UTF-8 text is printable on one line: no C0/C1 control characters, no DEL, no Unicode
+ * line/paragraph separators (U+2028/9), and no bidirectional marks or overrides (U+200E/F,
+ * U+202A-U+202E, U+2066-U+2069) that could disguise a name.
  */
 int json_text_printable(const char *s);
 

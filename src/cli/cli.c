@@ -313,7 +313,8 @@ cli_call(const char *method, const char *path, const json_t *body, int auth, jso
 	*resp = NULL;
 	if (addr == NULL || addr[0] == '\0')
 		addr = CLI_DEFAULT_ADDR;
-	url = xasprintf("%s%s", addr, path);
+	/* "http://host:4000/" and "http://host:4000" name the same server. */
+	url = xasprintf("%.*s%s", (int)(strlen(addr) - (addr[strlen(addr) - 1] == '/')), addr, path);
 	if (auth) {
 		if ((token = token_load()) == NULL) {
 			fprintf(stderr, "vaultterm: not logged in (run `vaultterm login`, or set "

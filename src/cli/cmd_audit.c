@@ -9,10 +9,12 @@
 
 static const char AUDIT_USAGE[] =
     "usage: vaultterm audit <subcommand>\n\n"
-    "  ls [--action A] [--actor ID|EMAIL] [--resource ID] [--after TIME] [--limit N] [--all]\n"
+    "  ls [--action A] [--actor ID|EMAIL] [--resource ID] [--after TIME] [--limit N]\n"
+    "     [--cursor C] [--all]\n"
     "        newest first; --all follows the cursor to the end\n"
-    "  events [--from TIME] [--to TIME] [--limit N] [--all]\n"
-    "        the Events API stream, oldest first (TIME: RFC 3339 or YYYY-MM-DD)\n";
+    "  events [--from TIME] [--to TIME] [--limit N] [--cursor C] [--all]\n"
+    "        the Events API stream, oldest first (TIME: RFC 3339 or YYYY-MM-DD)\n"
+    "  --cursor resumes from a next_cursor printed by -format=json.\n";
 
 /* Appends &name=value (encoded) when value is set. */
 static void
@@ -35,6 +37,7 @@ cmd_audit_main(int argc, char **argv)
 	static const struct cli_optspec specs[] = {
 		{ "action", 1, 0 }, { "actor", 1, 0 }, { "resource", 1, 0 }, { "after", 1, 0 },
 		{ "from", 1, 0 }, { "to", 1, 0 }, { "limit", 1, 0 }, { "all", 0, 0 },
+		{ "cursor", 1, 0 },
 	};
 	static const char *const lcols[] = { "time", "action", "actor.email", "actor.type",
 		"resource.type", "resource.id", "outcome", "source_ip" };
@@ -48,6 +51,7 @@ cmd_audit_main(int argc, char **argv)
 	json_t *resp = NULL, *all = json_array();
 	const char *sub, *listkey, *next;
 	char *q = xstrdup(""), *path = NULL, *cursor = NULL;
+	const char *start;
 	int r, events;
 
 	if ((r = cli_parse(argc, argv, specs, VT_NELEM(specs), AUDIT_USAGE, &a)) != 0) {
@@ -73,6 +77,8 @@ cmd_audit_main(int argc, char **argv)
 		q_add(&q, "after", cli_opt(&a, "after"));
 	}
 	q_add(&q, "limit", cli_opt(&a, "limit"));
+	if ((start = cli_opt(&a, "cursor")) != NULL)
+		cursor = xstrdup(start);
 	for (;;) {
 		char *qq = xstrdup(q);
 

@@ -15,9 +15,11 @@ static const char ORG_USAGE[] =
     "                                    prints the invite link and token\n"
     "  invites                           list pending invites\n"
     "  revoke-invite INVITE_ID           revoke a pending invite\n"
-    "  accept TOKEN [--name N] [--password-stdin]\n"
+    "  accept TOKEN|- [--name N] [--password-stdin]\n"
     "                                    accept an invite (new account: sets its password;\n"
-    "                                    existing account: log in first)\n"
+    "                                    existing account: log in first). With -, the token\n"
+    "                                    is read from stdin (first line; the password, if\n"
+    "                                    --password-stdin, on the next), keeping it out of argv\n"
     "  switch ORG_ID                     make another of your orgs the active one\n"
     "  role USER_ID ROLE                 change a member's role\n"
     "  remove USER_ID                    remove a member (your own id: leave)\n";
@@ -129,13 +131,23 @@ cmd_org_main(int argc, char **argv)
 		return r;
 	}
 	if (strcmp(sub, "accept") == 0) {
-		char *pw = NULL;
+		char *pw = NULL, *invite = NULL;
 		const char *tok, *env_tok = getenv("VAULTTERM_TOKEN");
 		int authed = env_tok != NULL && env_tok[0] != '\0';
 
 		if ((r = needs(&a, 2)) != 0)
 			return r;
-		body = json_pack("{s:s}", "invite_token", a.positional[1]);
+		/* "-": read the invite token from stdin (first line), keeping it out of argv. */
+		if (strcmp(a.positional[1], "-") == 0) {
+			if ((invite = cli_read_secret("Invite token: ", 0)) == NULL ||
+			    invite[0] == '\0') {
+				vt_str_wipe_free(invite);
+				fprintf(stderr, "vaultterm org accept: no invite token given\n");
+				return CLI_EXIT_USAGE;
+			}
+		}
+		body = json_pack("{s:s}", "invite_token", invite != NULL ? invite : a.positional[1]);
+		vt_str_wipe_free(invite);
 		if (cli_opt(&a, "name") != NULL)
 			json_object_set_new(body, "name", json_string(cli_opt(&a, "name")));
 		/*

@@ -599,6 +599,32 @@ test_packx(void **state)
 	json_decref(v);
 }
 
+static void
+test_text_printable(void **state)
+{
+	static const char *const ok[] = { "", "Alice", "Zoë's org", "日本語", "a-b_c.d e",
+		"\xe2\x80\x8d" /* U+200D zero-width joiner (emoji sequences) is allowed */ };
+	static const char *const bad[] = { "a\nb", "tab\there", "\x1b[31mred", "del\x7f",
+		"c1\xc2\x85", "lrm\xe2\x80\x8e", "rlm\xe2\x80\x8f", "ls\xe2\x80\xa8",
+		"ps\xe2\x80\xa9", "lre\xe2\x80\xaa", "rlo\xe2\x80\xae", "lri\xe2\x81\xa6",
+		"pdi\xe2\x81\xa9" };
+	static const struct jfield f[] = { { "name", JF_TEXT, 1, 0, 100 } };
+	char err[JSON_ERR_MAX];
+	json_t *o;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < VT_NELEM(ok); i++)
+		assert_true(json_text_printable(ok[i]));
+	for (i = 0; i < VT_NELEM(bad); i++)
+		assert_false(json_text_printable(bad[i]));
+	/* JF_TEXT applies the check; JF_STRING (passwords) does not. */
+	o = json_pack("{s:s}", "name", "evil\xe2\x80\xaegnp.exe");
+	assert_int_equal(json_check(o, f, 1, err), VT_ERR_VALIDATION);
+	assert_string_equal(err, "field 'name': must not contain control characters");
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -627,6 +653,7 @@ main(void)
 		cmocka_unit_test(test_dump_canonical),
 		cmocka_unit_test(test_dump_canonical_scalars_and_escapes),
 		cmocka_unit_test(test_packx),
+		cmocka_unit_test(test_text_printable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
