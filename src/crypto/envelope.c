@@ -3,8 +3,9 @@
  *   "VTEN" | u8 format=1 | u32 master_key_version | wrapped DEK (nonce12 ‖ ct32 ‖ tag16)
  *   | data nonce12 | u32 ct_len | ct | tag16
  * AAD = "vaultterm/envelope/v1" ‖ 0x00 ‖ layer ('K' wrap, 'D' data) ‖ org16 ‖ u32 len ‖ kind
- *       ‖ record16 ‖ u32 version ‖ u32 master_key_version
- * The DEK lives only in guarded memory and is wiped before return.
+ *       ‖ record16 ‖ u32 version [‖ u32 master_key_version, 'K' layer only]
+ * The master key version binds only the wrapped DEK, so rotation re-wraps the DEK without touching
+ * the data ciphertext. The DEK lives only in guarded memory and is wiped before return.
  */
 #include "crypto/envelope.h"
 
@@ -41,8 +42,9 @@ build_aad(const struct envelope_ctx *ctx, char layer, uint32_t mkv, uint8_t *aad
 	o += 16;
 	for (i = 0; i < 4; i++)
 		aad[o++] = (uint8_t)(ctx->version >> (24 - 8 * i));
-	for (i = 0; i < 4; i++)
-		aad[o++] = (uint8_t)(mkv >> (24 - 8 * i));
+	if (layer == 'K')
+		for (i = 0; i < 4; i++)
+			aad[o++] = (uint8_t)(mkv >> (24 - 8 * i));
 	*aadlen = o;
 	return 0;
 }
@@ -55,7 +57,7 @@ envelope_seal(const struct keyring *k, const struct envelope_ctx *ctx, const uin
 	uint8_t *ct, *tag;
 	struct secmem *dek = NULL;
 	size_t aadlen;
-	uint32_t mkv = keyring_current_version(k), got;
+	uint32_t mkv = keyring_current_version(k);
 	int r;
 
 	if (ptlen > ENVELOPE_PLAINTEXT_MAX)
@@ -65,9 +67,8 @@ envelope_seal(const struct keyring *k, const struct envelope_ctx *ctx, const uin
 	random_bytes(secmem_ptr(dek), KEYRING_DEK_LEN);
 	if ((r = build_aad(ctx, 'K', mkv, aad, &aadlen)) != 0)
 		goto out;
-	if ((r = keyring_wrap(k, aad, aadlen, secmem_ptr(dek), &got, wrapped)) != 0)
+	if ((r = keyring_wrap(k, mkv, aad, aadlen, secmem_ptr(dek), wrapped)) != 0)
 		goto out;
-	VT_ASSERT(got == mkv);
 	if ((r = build_aad(ctx, 'D', mkv, aad, &aadlen)) != 0)
 		goto out;
 	random_bytes(nonce, sizeof(nonce));
@@ -134,6 +135,43 @@ envelope_key_version(const uint8_t *blob, size_t bloblen, uint32_t *version)
 		return r;
 	*version = p.mkv;
 	return 0;
+}
+
+int
+envelope_rewrap(const struct keyring *k, const struct envelope_ctx *ctx, uint8_t *blob,
+    size_t bloblen, uint32_t *new_version)
+{
+	struct envelope_parts p;
+	struct secmem *dek = NULL;
+	uint8_t aad[AAD_MAX], wrapped[KEYRING_WRAPPED_LEN];
+	uint32_t mkv = keyring_current_version(k);
+	size_t aadlen;
+	int r, i;
+
+	*new_version = 0;
+	if (envelope_parse(blob, bloblen, &p) != 0)
+		return VT_ERR_CRYPTO;
+	if (p.mkv == mkv) {
+		*new_version = mkv;
+		return 0;
+	}
+	if ((r = build_aad(ctx, 'K', p.mkv, aad, &aadlen)) != 0)
+		return r;
+	if (keyring_unwrap(k, p.mkv, aad, aadlen, p.wrapped, &dek) != 0)
+		return VT_ERR_CRYPTO;
+	if ((r = build_aad(ctx, 'K', mkv, aad, &aadlen)) != 0 ||
+	    (r = keyring_wrap(k, mkv, aad, aadlen, secmem_ptr(dek), wrapped)) != 0)
+		goto out;
+	/* In place: the version field and the wrapped DEK; the data ciphertext is untouched. */
+	for (i = 0; i < 4; i++)
+		blob[5 + i] = (uint8_t)(mkv >> (24 - 8 * i));
+	memcpy(blob + 9, wrapped, sizeof(wrapped));
+	*new_version = mkv;
+	r = 0;
+ out:
+	secmem_free(dek);
+	sodium_memzero(wrapped, sizeof(wrapped));
+	return r;
 }
 
 int

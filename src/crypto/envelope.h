@@ -37,6 +37,14 @@ int envelope_seal(const struct keyring *k, const struct envelope_ctx *ctx, const
 int envelope_open(const struct keyring *k, const struct envelope_ctx *ctx, const uint8_t *blob,
     size_t bloblen, struct secmem **pt) VT_WUR;
 
+/*
+ * Re-wraps the envelope's DEK under the keyring's current master key version, in place (the data
+ * ciphertext is unchanged; the blob keeps its length). *new_version receives the version it is
+ * now under. VT_ERR_CRYPTO if the envelope does not open for ctx.
+ */
+int envelope_rewrap(const struct keyring *k, const struct envelope_ctx *ctx, uint8_t *blob,
+    size_t bloblen, uint32_t *new_version) VT_WUR;
+
 /* The master key version an envelope was wrapped under (for rotation). VT_ERR_INVALID if malformed. */
 int envelope_key_version(const uint8_t *blob, size_t bloblen, uint32_t *version) VT_WUR;
 

@@ -155,12 +155,12 @@ test_keyring_wrap_unwrap(void **state)
 	uint8_t dek[KEYRING_DEK_LEN], w[KEYRING_WRAPPED_LEN], w2[KEYRING_WRAPPED_LEN];
 	static const uint8_t aad[] = "row binding";
 	struct secmem *out;
-	uint32_t v = 0;
 	size_t i;
 
 	random_bytes(dek, sizeof(dek));
-	assert_int_equal(keyring_wrap(kr, aad, sizeof(aad), dek, &v, w), 0);
-	assert_int_equal(v, MKV);
+	assert_int_equal(keyring_wrap(kr, MKV, aad, sizeof(aad), dek, w), 0);
+	/* An unknown version cannot wrap. */
+	assert_int_equal(keyring_wrap(kr, MKV + 1, aad, sizeof(aad), dek, w2), VT_ERR_INTERNAL);
 	/* The DEK does not appear in the clear. */
 	assert_memory_not_equal(w + AEAD_NONCE_LEN, dek, sizeof(dek));
 	assert_int_equal(keyring_unwrap(kr, MKV, aad, sizeof(aad), w, &out), 0);
@@ -168,7 +168,7 @@ test_keyring_wrap_unwrap(void **state)
 	assert_memory_equal(secmem_ptr(out), dek, sizeof(dek));
 	secmem_free(out);
 	/* Fresh nonce each time. */
-	assert_int_equal(keyring_wrap(kr, aad, sizeof(aad), dek, &v, w2), 0);
+	assert_int_equal(keyring_wrap(kr, MKV, aad, sizeof(aad), dek, w2), 0);
 	assert_memory_not_equal(w, w2, sizeof(w));
 
 	for (i = 0; i < sizeof(w); i++) {
@@ -186,7 +186,7 @@ test_keyring_wrap_unwrap(void **state)
 	assert_int_equal(keyring_unwrap(kr, MKV, NULL, 0, w, &out), VT_ERR_CRYPTO);
 	assert_null(out);
 	/* Without AAD on both sides it works too. */
-	assert_int_equal(keyring_wrap(kr, NULL, 0, dek, &v, w), 0);
+	assert_int_equal(keyring_wrap(kr, MKV, NULL, 0, dek, w), 0);
 	assert_int_equal(keyring_unwrap(kr, MKV, NULL, 0, w, &out), 0);
 	assert_memory_equal(secmem_ptr(out), dek, sizeof(dek));
 	secmem_free(out);
@@ -718,6 +718,87 @@ group_teardown(void **state)
 	return 0;
 }
 
+/* Rotation: a new master key version, stored wrapped under the root, re-wraps DEKs in place. */
+static void
+test_rotation_rewrap(void **state)
+{
+	static const char pt[] = "rotate me, but never re-encrypt me";
+	struct envelope_ctx ctx = ctx_default(), other = ctx_default();
+	struct keyring *k = keyring_from(MASTER, sizeof(MASTER), 1);
+	struct keyring *k2 = keyring_from(MASTER, sizeof(MASTER), 1);
+	struct keyring *stranger;
+	uint8_t wrapped[KEYRING_WRAPPED_LEN], bad[KEYRING_WRAPPED_LEN], ct_before[sizeof(pt)];
+	uint8_t rnd[KEYRING_DEK_LEN];
+	struct vbuf *b = vbuf_new(ENVELOPE_OVERHEAD + sizeof(pt));
+	struct secmem *out = NULL;
+	uint32_t v = 0;
+	uint8_t *blob;
+
+	(void)state;
+	assert_int_equal(envelope_seal(k, &ctx, (const uint8_t *)pt, sizeof(pt), b), 0);
+	blob = (uint8_t *)(uintptr_t)vbuf_ptr(b);
+	assert_int_equal(be32(blob + OFF_MKV), 1);
+	memcpy(ct_before, blob + OFF_CT, sizeof(pt));
+
+	/* A version must be newer than every loaded one. */
+	assert_int_equal(keyring_generate_version(k, 1, wrapped), VT_ERR_CONFLICT);
+	assert_int_equal(keyring_generate_version(k, 2, wrapped), 0);
+	assert_int_equal(keyring_current_version(k), 2);
+	assert_true(keyring_has_version(k, 2));
+
+	/* Re-wrap in place: version 2, same length, data ciphertext untouched, still opens. */
+	assert_int_equal(envelope_rewrap(k, &ctx, blob, vbuf_len(b), &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(be32(blob + OFF_MKV), 2);
+	assert_memory_equal(blob + OFF_CT, ct_before, sizeof(pt));
+	assert_int_equal(envelope_open(k, &ctx, blob, vbuf_len(b), &out), 0);
+	assert_memory_equal(secmem_ptr(out), pt, sizeof(pt));
+	secmem_free(out);
+	/* Already current: a no-op. */
+	assert_int_equal(envelope_rewrap(k, &ctx, blob, vbuf_len(b), &v), 0);
+	assert_int_equal(v, 2);
+
+	/* Another server with the same root loads the stored version and opens the record. */
+	assert_int_equal(envelope_open(k2, &ctx, blob, vbuf_len(b), &out), VT_ERR_CRYPTO);
+	assert_int_equal(keyring_load_version(k2, 2, wrapped), 0);
+	assert_int_equal(keyring_load_version(k2, 2, wrapped), 0); /* idempotent */
+	assert_int_equal(envelope_open(k2, &ctx, blob, vbuf_len(b), &out), 0);
+	secmem_free(out);
+
+	/* The stored version is bound to its number and to the root. */
+	assert_int_equal(keyring_load_version(k2, 3, wrapped), VT_ERR_CRYPTO);
+	memcpy(bad, wrapped, sizeof(bad));
+	bad[AEAD_NONCE_LEN] ^= 1;
+	assert_int_equal(keyring_load_version(k2, 4, bad), VT_ERR_CRYPTO);
+	random_bytes(rnd, sizeof(rnd));
+	stranger = keyring_from(rnd, sizeof(rnd), 1);
+	assert_int_equal(keyring_load_version(stranger, 2, wrapped), VT_ERR_CRYPTO);
+	keyring_free(stranger);
+
+	/* Re-wrapping (to a newer version) checks the record binding: another version fails. */
+	assert_int_equal(keyring_generate_version(k, 3, wrapped), 0);
+	other.version = ctx.version + 1;
+	assert_int_equal(envelope_rewrap(k, &other, blob, vbuf_len(b), &v), VT_ERR_CRYPTO);
+	assert_int_equal(be32(blob + OFF_MKV), 2); /* untouched on failure */
+	/* A tampered wrapped DEK does not re-wrap either. */
+	blob[OFF_WRAPPED + AEAD_NONCE_LEN] ^= 1;
+	assert_int_equal(envelope_rewrap(k, &ctx, blob, vbuf_len(b), &v), VT_ERR_CRYPTO);
+
+	/* Derived keys come from the root, so rotation does not change them. */
+	{
+		struct secmem *d1 = NULL, *d2 = NULL;
+
+		assert_int_equal(keyring_derive(k, "license-counter", &d1), 0);
+		assert_int_equal(keyring_derive(k2, "license-counter", &d2), 0);
+		assert_memory_equal(secmem_ptr(d1), secmem_ptr(d2), 32);
+		secmem_free(d1);
+		secmem_free(d2);
+	}
+	vbuf_free(b);
+	keyring_free(k);
+	keyring_free(k2);
+}
+
 int
 main(void)
 {
@@ -741,6 +822,7 @@ main(void)
 		cmocka_unit_test(test_envelope_kind_limits),
 		cmocka_unit_test(test_envelope_all_small_lengths),
 		cmocka_unit_test(test_envelope_random),
+		cmocka_unit_test(test_rotation_rewrap),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
