@@ -21,6 +21,7 @@ static int cmd_version_main(int argc, char **argv);
 static const struct command COMMANDS[] = {
 	{ "server", cmd_server_main, "run the API server (--dev: embedded PostgreSQL)" },
 	{ "migrate", cmd_migrate_main, "apply schema migrations (DATABASE_OWNER_URL)" },
+	{ "operator", cmd_operator_main, "operator tasks: rotate-master" },
 	{ "register", cmd_register_main, "create an account and its organization" },
 	{ "login", cmd_login_main, "log in and save the token" },
 	{ "logout", cmd_logout_main, "forget the saved token" },

@@ -58,10 +58,26 @@ int api_tokens_create(struct http_req *req);
 int api_tokens_list(struct http_req *req);
 int api_tokens_revoke(struct http_req *req);
 int api_audit_list(struct http_req *req);
+int api_vaults_create(struct http_req *req);
+int api_vaults_list(struct http_req *req);
+int api_vaults_get(struct http_req *req);
+int api_vaults_patch(struct http_req *req);
+int api_vaults_delete(struct http_req *req);
+int api_vault_members_list(struct http_req *req);
+int api_vault_members_put(struct http_req *req);
+int api_vault_members_delete(struct http_req *req);
+int api_secrets_create(struct http_req *req);
+int api_secrets_list(struct http_req *req);
+int api_secrets_get(struct http_req *req);
+int api_secrets_put(struct http_req *req);
+int api_secrets_delete(struct http_req *req);
+int api_secrets_reveal(struct http_req *req);
+int api_secrets_totp(struct http_req *req);
 int api_events_list(struct http_req *req);
 
 /* `vaultterm server` and `vaultterm migrate` (serve.c). */
 int cmd_server_main(int argc, char **argv);
 int cmd_migrate_main(int argc, char **argv);
+int cmd_operator_main(int argc, char **argv);
 
 #endif

@@ -27,6 +27,23 @@ const struct http_route API_ROUTES[] = {
 	{ HTTP_DELETE, "/api/tokens/{id}", api_tokens_revoke, ROUTE_AUTH },
 	{ HTTP_GET, "/api/audit", api_audit_list, ROUTE_AUTH },
 	{ HTTP_GET, "/api/events/v1", api_events_list, ROUTE_AUTH },
+	{ HTTP_POST, "/api/vault/vaults", api_vaults_create, ROUTE_AUTH },
+	{ HTTP_GET, "/api/vault/vaults", api_vaults_list, ROUTE_AUTH },
+	{ HTTP_GET, "/api/vault/vaults/{vault_id}", api_vaults_get, ROUTE_AUTH },
+	{ HTTP_PATCH, "/api/vault/vaults/{vault_id}", api_vaults_patch, ROUTE_AUTH },
+	{ HTTP_DELETE, "/api/vault/vaults/{vault_id}", api_vaults_delete, ROUTE_AUTH },
+	{ HTTP_GET, "/api/vault/vaults/{vault_id}/members", api_vault_members_list, ROUTE_AUTH },
+	{ HTTP_PUT, "/api/vault/vaults/{vault_id}/members/{user_id}", api_vault_members_put,
+	  ROUTE_AUTH },
+	{ HTTP_DELETE, "/api/vault/vaults/{vault_id}/members/{user_id}", api_vault_members_delete,
+	  ROUTE_AUTH },
+	{ HTTP_POST, "/api/vault/vaults/{vault_id}/secrets", api_secrets_create, ROUTE_AUTH },
+	{ HTTP_GET, "/api/vault/vaults/{vault_id}/secrets", api_secrets_list, ROUTE_AUTH },
+	{ HTTP_GET, "/api/vault/secrets/{secret_id}", api_secrets_get, ROUTE_AUTH },
+	{ HTTP_PUT, "/api/vault/secrets/{secret_id}", api_secrets_put, ROUTE_AUTH },
+	{ HTTP_DELETE, "/api/vault/secrets/{secret_id}", api_secrets_delete, ROUTE_AUTH },
+	{ HTTP_POST, "/api/vault/secrets/{secret_id}/reveal", api_secrets_reveal, ROUTE_AUTH },
+	{ HTTP_POST, "/api/vault/secrets/{secret_id}/totp", api_secrets_totp, ROUTE_AUTH },
 };
 
 const size_t API_ROUTES_COUNT = VT_NELEM(API_ROUTES);

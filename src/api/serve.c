@@ -26,9 +26,11 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/num.h"
 #include "crypto/hash.h"
 #include "db/cluster.h"
 #include "db/migrate.h"
+#include "vault/vault.h"
 
 #define DEV_DATA_DIR_DEFAULT ".vaultterm-dev"
 #define DEV_SECRETS_FILE "dev-secrets.env"
@@ -200,6 +202,68 @@ scrub_environment(void)
 	}
 }
 
+/*
+ * What the server and the operator commands share: guarded memory, (dev) secrets, configuration
+ * and its boot guards, a scrubbed environment, and the keyring with the root key. 0 or 1 (the
+ * reason is logged).
+ */
+static int
+boot_load(struct app *app, int dev_mode, const char *data_dir, struct dev_secrets *dev)
+{
+	char err[CONFIG_ERR_MAX];
+
+	if (secmem_init() != 0) {
+		log_fatal("libsodium failed to initialize");
+		return 1;
+	}
+	json_use_wiping_allocator();
+	if (dev_mode) {
+		if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
+			log_fatal("cannot create data dir %s: %s", data_dir, strerror(errno));
+			return 1;
+		}
+		if (dev_secrets_load(data_dir, dev) != 0)
+			return 1;
+	}
+	if (config_load(&app->cfg, dev_getenv, dev_mode ? dev : NULL, err) != 0) {
+		log_fatal("configuration: %s", err);
+		return 1;
+	}
+	log_set_level((enum log_level)app->cfg.log_level);
+	if (config_check_boot(&app->cfg, err) != 0) {
+		log_fatal("refusing to start: %s", err);
+		return 1;
+	}
+	if (app->cfg.jwt_secret_ephemeral)
+		log_warn("JWT_SECRET is not set: using a random per-process secret, so sessions end "
+			 "when the server restarts");
+	scrub_environment();
+	if (keyring_new_local(app->cfg.master_key, 1, &app->keyring) != 0) {
+		app->cfg.master_key = NULL;
+		log_fatal("cannot load the master key");
+		return 1;
+	}
+	app->cfg.master_key = NULL; /* owned by the keyring now */
+	return 0;
+}
+
+/* The root key must be the one the database was created with; load rotated versions too. */
+static int
+boot_keys(struct app *app)
+{
+	struct db_tx *tx = NULL;
+	int r;
+
+	if ((r = db_tx_begin(app->pool, &tx)) != 0)
+		return r;
+	if ((r = vault_keys_verify(tx, app->keyring)) != 0 ||
+	    (r = vault_keys_sync(tx, app->keyring)) != 0) {
+		db_tx_rollback(tx);
+		return r;
+	}
+	return db_tx_commit(tx);
+}
+
 static void
 server_usage(FILE *f)
 {
@@ -248,7 +312,7 @@ cmd_server_main(int argc, char **argv)
 	struct dev_secrets dev;
 	struct pg_cluster *cluster = NULL;
 	struct http_server *http = NULL;
-	char err[CONFIG_ERR_MAX], merr[MIGRATE_ERR_MAX], cerr[CLUSTER_ERR_MAX];
+	char merr[MIGRATE_ERR_MAX], cerr[CLUSTER_ERR_MAX];
 	const char *data_dir = NULL, *app_conn, *owner_conn;
 	sigset_t set;
 	int i, dev_mode = 0, port = 0, rc = 1, unclean = 0;
@@ -287,42 +351,12 @@ cmd_server_main(int argc, char **argv)
 	sigaddset(&set, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	if (secmem_init() != 0) {
-		log_fatal("libsodium failed to initialize");
-		return 1;
-	}
-	json_use_wiping_allocator();
-	if (dev_mode) {
-		if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
-			log_fatal("cannot create data dir %s: %s", data_dir, strerror(errno));
-			return 1;
-		}
-		if (dev_secrets_load(data_dir, &dev) != 0)
-			return 1;
-	}
-	if (config_load(&app.cfg, dev_getenv, dev_mode ? &dev : NULL, err) != 0) {
-		log_fatal("configuration: %s", err);
+	if (boot_load(&app, dev_mode, data_dir, &dev) != 0)
 		goto out;
-	}
-	log_set_level((enum log_level)app.cfg.log_level);
-	if (config_check_boot(&app.cfg, err) != 0) {
-		log_fatal("refusing to start: %s", err);
-		goto out;
-	}
-	if (app.cfg.jwt_secret_ephemeral)
-		log_warn("JWT_SECRET is not set: using a random per-process secret, so sessions end "
-			 "when the server restarts");
-	scrub_environment();
 	if (password_init() != 0) {
 		log_fatal("cannot initialize password hashing (argon2id needs 64 MiB)");
 		goto out;
 	}
-	if (keyring_new_local(app.cfg.master_key, 1, &app.keyring) != 0) {
-		app.cfg.master_key = NULL;
-		log_fatal("cannot load the master key");
-		goto out;
-	}
-	app.cfg.master_key = NULL; /* owned by the keyring now */
 
 	if (dev_mode) {
 		struct cluster_passwords pw = { dev.values[2], dev.values[3], dev.values[4] };
@@ -359,6 +393,11 @@ cmd_server_main(int argc, char **argv)
 	}
 	if (db_pool_open(app_conn, app.cfg.db_pool_size, &app.pool) != 0) {
 		log_fatal("cannot open the database pool");
+		goto out;
+	}
+	if (boot_keys(&app) != 0) {
+		log_fatal("refusing to start: the master key (DEV_MASTER_KEY) is not the one this "
+			  "database was created with, or a stored master key version does not open");
 		goto out;
 	}
 	app.env.pool = app.pool;
@@ -448,4 +487,108 @@ cmd_migrate_main(int argc, char **argv)
 	}
 	printf("schema is at version %d\n", migrate_latest_version());
 	return 0;
+}
+
+static void
+operator_usage(FILE *f)
+{
+	fprintf(f, "usage: vaultterm operator rotate-master [--dev] [--data-dir DIR] "
+		   "[--settle-ms N]\n\n"
+		   "  rotate-master   add a master key version (stored only wrapped under the root\n"
+		   "                  key) and re-wrap every data key under it: secret versions of\n"
+		   "                  every org and users' TOTP seeds. No data is re-encrypted.\n"
+		   "                  Audited as MASTER_KEY_ROTATED in each org's trail.\n\n"
+		   "  --dev, --data-dir DIR   use the running embedded cluster of `vaultterm server "
+		   "--dev`\n"
+		   "                  (default ./" DEV_DATA_DIR_DEFAULT "); otherwise DATABASE_URL\n"
+		   "  --settle-ms N   how long to wait for running servers to start wrapping new data\n"
+		   "                  keys under the new version before re-wrapping (default %d)\n\n"
+		   "It reads the same configuration as the server (DEV_MASTER_KEY, KEY_PROVIDER, ...).\n",
+	    2 * KEYS_SYNC_INTERVAL_MS + 1000);
+}
+
+int
+cmd_operator_main(int argc, char **argv)
+{
+	struct app app;
+	struct dev_secrets dev;
+	struct rotate_report rep;
+	char verr[VAULT_ERR_MAX];
+	const char *data_dir = NULL;
+	char *conn = NULL;
+	uint64_t settle = 2 * KEYS_SYNC_INTERVAL_MS + 1000;
+	int i, dev_mode = 0, rc = 1;
+
+	memset(&app, 0, sizeof(app));
+	memset(&dev, 0, sizeof(dev));
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		operator_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "rotate-master") != 0) {
+		fprintf(stderr, "vaultterm operator: unknown subcommand '%s'\n\n", argv[1]);
+		operator_usage(stderr);
+		return 2;
+	}
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--dev") == 0 || strcmp(argv[i], "-dev") == 0) {
+			dev_mode = 1;
+		} else if ((strcmp(argv[i], "--data-dir") == 0 || strcmp(argv[i], "-data-dir") == 0) &&
+		    i + 1 < argc) {
+			data_dir = argv[++i];
+			dev_mode = 1;
+		} else if (strcmp(argv[i], "--settle-ms") == 0 && i + 1 < argc) {
+			if (num_parse_u64(argv[++i], 0, 600000, &settle) != 0) {
+				fprintf(stderr, "vaultterm operator: --settle-ms must be 0 to 600000\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			operator_usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "vaultterm operator: unknown argument '%s'\n\n", argv[i]);
+			operator_usage(stderr);
+			return 2;
+		}
+	}
+	if (dev_mode && data_dir == NULL)
+		data_dir = DEV_DATA_DIR_DEFAULT;
+	hygiene();
+	if (boot_load(&app, dev_mode, data_dir, &dev) != 0)
+		goto out;
+	if (dev_mode)
+		conn = cluster_conninfo_for(data_dir, CLUSTER_APP_ROLE, dev.values[4]);
+	else if (app.cfg.database_url != NULL)
+		conn = xstrdup(app.cfg.database_url);
+	dev_secrets_free(&dev);
+	if (conn == NULL) {
+		log_fatal("DATABASE_URL is not set (or use --dev with the embedded cluster)");
+		goto out;
+	}
+	if (db_pool_open(conn, 2, &app.pool) != 0) {
+		log_fatal(dev_mode ? "cannot reach the embedded cluster: is `vaultterm server --dev` "
+				     "running on this data dir?" : "cannot connect with DATABASE_URL");
+		goto out;
+	}
+	if (boot_keys(&app) != 0) {
+		log_fatal("the master key is not the one this database was created with; refusing "
+			  "to rotate");
+		goto out;
+	}
+	if (vault_rotate_master(app.pool, app.keyring, settle, &rep, verr) != 0) {
+		log_fatal("rotate-master: %s", verr);
+		goto out;
+	}
+	printf("master key version %u is current; re-wrapped %llu secret versions in %llu "
+	       "organizations and %llu TOTP seeds\n", rep.new_version,
+	    (unsigned long long)rep.secret_versions, (unsigned long long)rep.orgs,
+	    (unsigned long long)rep.totp_seeds);
+	rc = 0;
+ out:
+	vt_str_wipe_free(conn);
+	db_pool_close(app.pool);
+	keyring_free(app.keyring);
+	config_free(&app.cfg);
+	dev_secrets_free(&dev);
+	return rc;
 }

@@ -12,6 +12,92 @@
 static const char *const SCOPE_NAMES[] = { "vault:read", "vault:write", "audit:read",
 	"ssh:connect", "admin", "scim" };
 
+enum vault_role
+authz_gate_min_role(enum vault_gate gate)
+{
+	switch (gate) {
+	case GATE_READ:
+		return VAULT_ROLE_VIEWER;
+	case GATE_WRITE:
+		return VAULT_ROLE_EDITOR;
+	case GATE_DELETE:
+	case GATE_MANAGE_MEMBERS:
+		return VAULT_ROLE_ADMIN;
+	case GATE_MANAGE_VAULT:
+		return VAULT_ROLE_OWNER;
+	}
+	return VAULT_ROLE_OWNER + 1; /* unknown gate: nobody passes */
+}
+
+enum vault_role
+authz_vault_effective(const struct principal *p, enum vault_role member_role)
+{
+	enum vault_role r = VAULT_ROLE_NONE;
+
+	if (p == NULL)
+		return VAULT_ROLE_NONE;
+	switch (p->kind) {
+	case PRINCIPAL_USER:
+		/* Org owners and admins manage every vault of their org. */
+		r = p->org_role >= ORG_ROLE_ADMIN ? VAULT_ROLE_OWNER : member_role;
+		if (member_role > r)
+			r = member_role;
+		break;
+	case PRINCIPAL_API_TOKEN:
+		/* Tokens are org-owned, not vault members: their scopes set a fixed role. */
+		if (p->scopes & SCOPE_VAULT_WRITE)
+			r = VAULT_ROLE_EDITOR;
+		else if (p->scopes & SCOPE_VAULT_READ)
+			r = VAULT_ROLE_VIEWER;
+		break;
+	case PRINCIPAL_NONE:
+		break;
+	}
+	return r;
+}
+
+int
+authz_check(const struct principal *p, enum vault_role member_role, enum vault_gate gate)
+{
+	enum vault_role r = authz_vault_effective(p, member_role);
+
+	if (r < VAULT_ROLE_VIEWER)
+		return VT_ERR_NOT_FOUND;
+	return (int)r >= (int)authz_gate_min_role(gate) ? 0 : VT_ERR_FORBIDDEN;
+}
+
+const char *
+authz_vault_role_str(enum vault_role r)
+{
+	switch (r) {
+	case VAULT_ROLE_VIEWER:
+		return "VIEWER";
+	case VAULT_ROLE_EDITOR:
+		return "EDITOR";
+	case VAULT_ROLE_ADMIN:
+		return "ADMIN";
+	case VAULT_ROLE_OWNER:
+		return "OWNER";
+	case VAULT_ROLE_NONE:
+		break;
+	}
+	return "NONE";
+}
+
+enum vault_role
+authz_vault_role_parse(const char *s)
+{
+	static const char *const names[] = { "VIEWER", "EDITOR", "ADMIN", "OWNER" };
+	size_t i;
+
+	if (s == NULL)
+		return VAULT_ROLE_NONE;
+	for (i = 0; i < VT_NELEM(names); i++)
+		if (strcmp(s, names[i]) == 0)
+			return (enum vault_role)(i + 1);
+	return VAULT_ROLE_NONE;
+}
+
 uint32_t
 authz_scope_parse(const char *s)
 {

@@ -479,6 +479,16 @@ cluster_start(const char *data_dir, const struct cluster_passwords *pw, struct p
 	return r;
 }
 
+char *
+cluster_conninfo_for(const char *data_dir, const char *role, const char *password)
+{
+	char *sock = xasprintf("%s/run", data_dir);
+	char *s = make_conninfo(sock, CLUSTER_DB_NAME, role, password);
+
+	free(sock);
+	return s;
+}
+
 const char *
 cluster_conninfo_app(const struct pg_cluster *c)
 {

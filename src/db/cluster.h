@@ -39,6 +39,11 @@ int cluster_start(const char *data_dir, const struct cluster_passwords *pw, stru
 /* libpq conninfo strings for each role (owned by the cluster; contain the passwords). */
 const char *cluster_conninfo_app(const struct pg_cluster *c);
 const char *cluster_conninfo_owner(const struct pg_cluster *c);
+/*
+ * conninfo for a role of a running embedded cluster in data_dir (for operator commands that run
+ * beside the server). Caller wipes and frees.
+ */
+char *cluster_conninfo_for(const char *data_dir, const char *role, const char *password);
 /* PID of the postmaster (a child of this process). */
 pid_t cluster_pid(const struct pg_cluster *c);
 

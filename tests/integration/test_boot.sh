@@ -177,7 +177,16 @@ stop_extra() {
 	EXTRA_PID=""
 }
 
+# The database remembers its master key: another key is refused before serving anything.
+DEV_KEY=$(vt_secret DEV_MASTER_KEY)
 start_extra APP_ENV=production JWT_SECRET="$JWT32" DEV_MASTER_KEY="$KEY" DATABASE_URL="$(url vaultterm_app "$APP_PW")"
+if [ -z "$EXTRA_PORT" ] && grep -q "master key (DEV_MASTER_KEY) is not the one this database was created with" "$EXTRA_LOG"; then
+	pass
+else
+	fail "a production server with another master key was not refused: $(cat "$EXTRA_LOG")"
+fi
+if [ -n "$EXTRA_PORT" ]; then stop_extra "wrong-key server"; else wait "$EXTRA_PID" 2>/dev/null || true; EXTRA_PID=""; fi
+start_extra APP_ENV=production JWT_SECRET="$JWT32" DEV_MASTER_KEY="$DEV_KEY" DATABASE_URL="$(url vaultterm_app "$APP_PW")"
 if [ -n "$EXTRA_PORT" ]; then pass; else fail "production server on the app role did not start: $(cat "$EXTRA_LOG")"; fi
 if [ -n "$EXTRA_PORT" ]; then
 	STATUS=$(curl -s -o "$VT_TMP/h" -w '%{http_code}' "http://127.0.0.1:$EXTRA_PORT/health") || STATUS=000
@@ -198,7 +207,7 @@ if [ -n "$EXTRA_PORT" ]; then
 fi
 
 # With DATABASE_OWNER_URL set too, the (no-op) migrations run at boot and it starts.
-start_extra APP_ENV=production JWT_SECRET="$JWT32" DEV_MASTER_KEY="$KEY" DATABASE_URL="$(url vaultterm_app "$APP_PW")" \
+start_extra APP_ENV=production JWT_SECRET="$JWT32" DEV_MASTER_KEY="$DEV_KEY" DATABASE_URL="$(url vaultterm_app "$APP_PW")" \
 	DATABASE_OWNER_URL="$(url vaultterm_owner "$OWNER_PW")"
 if [ -n "$EXTRA_PORT" ]; then pass; else fail "production server with DATABASE_OWNER_URL did not start: $(cat "$EXTRA_LOG")"; fi
 [ -n "$EXTRA_PORT" ] && stop_extra "production server with migrations"

@@ -83,6 +83,28 @@ api POST /api/orgs/current/invites '{"email":"erin@rls.example"}' "$B_TOKEN"
 expect_status 201 "B invites erin"
 api POST /api/tokens '{"name":"b-ci","scopes":["admin"]}' "$B_TOKEN"
 expect_status 201 "B token"
+# Vaults, a vault membership and secrets in both orgs, and a stored master key version.
+api POST /api/vault/vaults '{"name":"a-prod"}' "$A_TOKEN"
+expect_status 201 "A vault"
+A_VAULT=$(jq -r .id <<<"$BODY")
+api POST "/api/vault/vaults/$A_VAULT/secrets" \
+	'{"type":"PASSWORD","name":"db","fields":{"password":"rls-canary-a"}}' "$A_TOKEN"
+expect_status 201 "A secret"
+CAROL=$(psql_super "SELECT id FROM users WHERE email = 'carol@rls.example'")
+api PUT "/api/vault/vaults/$A_VAULT/members/$CAROL" '{"role":"VIEWER"}' "$A_TOKEN"
+expect_status 200 "carol joins A's vault"
+api POST /api/vault/vaults '{"name":"b-prod"}' "$B_TOKEN"
+expect_status 201 "B vault"
+B_VAULT=$(jq -r .id <<<"$BODY")
+api POST "/api/vault/vaults/$B_VAULT/secrets" \
+	'{"type":"API_KEY","name":"k","fields":{"key":"rls-canary-b"}}' "$B_TOKEN"
+expect_status 201 "B secret"
+if vt operator rotate-master --data-dir "$VT_DATA" --settle-ms 0 >/dev/null 2>"$VT_TMP/rot.err"; then
+	pass
+else
+	fail "rotate-master: $(cat "$VT_TMP/rot.err")"
+fi
+
 # A tenant LOGIN_FAILED row and a system (org_id NULL) one.
 api POST /api/auth/login "$(jq -nc '{email:"alice@rls.example",password:"wrong password here"}')"
 expect_status 401 "bad password"
@@ -94,7 +116,8 @@ TABLES_SQL="SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.re
 	WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> 'schema_migrations'
 	ORDER BY 1"
 tables=$(psql_super "$TABLES_SQL")
-for t in api_tokens audit_log auth_rate_limits invites memberships orgs users; do
+for t in api_tokens audit_log auth_rate_limits invites memberships orgs users keyring_check \
+	master_keys secret_versions secrets vault_members vaults; do
 	grep -qx "$t" <<<"$tables" && pass || fail "(a) table $t is missing from the enumeration"
 done
 ntables=0

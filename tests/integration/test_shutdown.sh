@@ -132,7 +132,13 @@ drain_round() {
 # --- hygiene of the running server ----------------------------------------------------------------
 
 JWT=$(openssl rand -hex 24)
-KEY=$(openssl rand -hex 32)
+# The data dir already exists: the key must be the one it was created with (the server refuses
+# any other), but given through the environment this time, so the scrub is observable.
+if [ ! -f "$VT_DATA/dev-secrets.env" ]; then
+	vt_start
+	vt_stop
+fi
+KEY=$(vt_secret DEV_MASTER_KEY)
 vt_start JWT_SECRET="$JWT" DEV_MASTER_KEY="$KEY"
 pid=$VT_PID
 token=$(register_user drain@example.com "$PW")
