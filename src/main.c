@@ -30,6 +30,8 @@ static const struct command COMMANDS[] = {
 	{ "token", cmd_token_main, "API tokens: create, ls, revoke" },
 	{ "mfa", cmd_mfa_main, "TOTP MFA: enroll, confirm, disable" },
 	{ "audit", cmd_audit_main, "audit log: ls, events" },
+	{ "vault", cmd_vault_main, "vaults: ls, create, rm, members, grant, revoke" },
+	{ "secret", cmd_secret_main, "secrets: put, get, reveal, ls, rm, totp" },
 	{ "version", cmd_version_main, "print the version" },
 	{ "help", cmd_help_main, "this list" },
 };

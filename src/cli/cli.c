@@ -56,8 +56,11 @@ cli_parse(int argc, char **argv, const struct cli_optspec *specs, size_t nspecs,
 			continue;
 		}
 		if (strcmp(arg, "--") == 0) {
-			while (++i < argc && a->npositional < CLI_MAX_POSITIONAL)
+			while (++i < argc) {
+				if (a->npositional >= CLI_MAX_POSITIONAL)
+					goto usage_err;
 				a->positional[a->npositional++] = argv[i];
+			}
 			break;
 		}
 		name = arg + (arg[1] == '-' ? 2 : 1);
@@ -109,6 +112,52 @@ cli_parse(int argc, char **argv, const struct cli_optspec *specs, size_t nspecs,
 	fputs("\n", stderr);
 	fputs(usage, stderr);
 	return CLI_EXIT_USAGE;
+}
+
+int
+cli_parse_sub(int argc, char **argv, const struct cli_subcmd *subs, size_t nsubs,
+    const char *usage, const struct cli_subcmd **sub, struct cli_args *a)
+{
+	const char *name = NULL;
+	size_t i = nsubs;
+	int k, r, nargs;
+
+	*sub = NULL;
+	/* The first argument that is neither an option nor the value of a separate -format. */
+	for (k = 1; k < argc && name == NULL; k++) {
+		const char *s = argv[k];
+
+		if (strcmp(s, "--") == 0)
+			name = k + 1 < argc ? argv[k + 1] : "";
+		else if (s[0] != '-' || s[1] == '\0')
+			name = s;
+		else if (strcmp(s + (s[1] == '-' ? 2 : 1), "format") == 0)
+			k++;
+	}
+	for (i = 0; name != NULL && i < nsubs; i++)
+		if (strcmp(name, subs[i].name) == 0)
+			break;
+	if (name == NULL || i == nsubs) {
+		if ((r = cli_parse(argc, argv, NULL, 0, usage, a)) != 0)
+			return r;
+		if (name != NULL)
+			fprintf(stderr, "vaultterm: unknown subcommand '%s'\n\n", name);
+		fputs(usage, stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if ((r = cli_parse(argc, argv, subs[i].specs, subs[i].nspecs, subs[i].usage, a)) != 0)
+		return r;
+	VT_ASSERT(a->npositional > 0 && strcmp(a->positional[0], subs[i].name) == 0);
+	nargs = a->npositional - 1;
+	if (nargs < subs[i].min_args || (subs[i].max_args >= 0 && nargs > subs[i].max_args)) {
+		fprintf(stderr, "vaultterm: %s to '%s'\n\n",
+		    nargs < subs[i].min_args ? "missing arguments" : "too many arguments",
+		    subs[i].name);
+		fputs(subs[i].usage, stderr);
+		return CLI_EXIT_USAGE;
+	}
+	*sub = &subs[i];
+	return 0;
 }
 
 const char *
@@ -383,6 +432,75 @@ cli_call(const char *method, const char *path, const json_t *body, int auth, jso
 	vbuf_free(rb);
 	free(url);
 	return r;
+}
+
+int
+cli_list_all(const char *path, json_t **items)
+{
+	json_t *all = json_array(), *resp = NULL;
+	char *cursor = NULL, *page = NULL;
+	const char *next;
+	int r = CLI_EXIT_LOCAL, n;
+
+	*items = NULL;
+	for (n = 0; n < CLI_LIST_MAX_PAGES; n++) {
+		if (cursor == NULL) {
+			page = xstrdup(path);
+		} else {
+			char *enc = cli_urlencode(cursor);
+
+			page = xasprintf("%s%ccursor=%s", path, strchr(path, '?') != NULL ? '&' : '?',
+			    enc);
+			free(enc);
+		}
+		r = cli_call("GET", page, NULL, 1, &resp);
+		free(page);
+		page = NULL;
+		if (r != 0)
+			goto out;
+		if (!json_is_array(json_object_get(resp, "items"))) {
+			fprintf(stderr, "vaultterm: the server's list has no items\n");
+			r = CLI_EXIT_LOCAL;
+			goto out;
+		}
+		json_array_extend(all, json_object_get(resp, "items"));
+		next = json_string_value(json_object_get(resp, "next_cursor"));
+		free(cursor);
+		cursor = next != NULL ? xstrdup(next) : NULL;
+		json_decref(resp);
+		resp = NULL;
+		if (cursor == NULL) {
+			*items = all;
+			all = NULL;
+			r = 0;
+			goto out;
+		}
+	}
+	fprintf(stderr, "vaultterm: the list goes on for more than %d pages\n", CLI_LIST_MAX_PAGES);
+	r = CLI_EXIT_LOCAL;
+ out:
+	json_decref(resp);
+	json_decref(all);
+	free(cursor);
+	return r;
+}
+
+int
+cli_is_uuid(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (strchr("0123456789abcdefABCDEF", s[i]) == NULL) {
+			return 0;
+		}
+	}
+	return 1;
 }
 
 char *

@@ -24,8 +24,9 @@
 #define CLI_RESPONSE_MAX ((size_t)16 << 20)
 #define CLI_TIMEOUT_S 30
 #define CLI_MAX_OPTS 16
-#define CLI_MAX_POSITIONAL 8
+#define CLI_MAX_POSITIONAL 64  /* `secret put` takes one per field */
 #define CLI_MAX_MULTI 16
+#define CLI_LIST_MAX_PAGES 1000 /* cli_list_all stops (an error) after this many pages */
 
 enum cli_format {
 	CLI_FORMAT_TABLE,
@@ -55,6 +56,25 @@ struct cli_args {
  */
 int cli_parse(int argc, char **argv, const struct cli_optspec *specs, size_t nspecs,
     const char *usage, struct cli_args *a);
+
+/* One subcommand of a command with subcommands (`vault ls`, `secret put`, ...). */
+struct cli_subcmd {
+	const char *name;
+	const char *usage;               /* its own usage: `<command> <name> --help` prints it */
+	const struct cli_optspec *specs;
+	size_t nspecs;
+	int min_args, max_args;          /* positional arguments after the name (max -1: any) */
+	int (*run)(const struct cli_args *a);
+};
+
+/*
+ * Finds the subcommand (the first argument that is not an option) and parses argv against its
+ * specs and usage, checking the number of arguments; a->positional[0] is the subcommand's name.
+ * Without a known subcommand, --help prints `usage`. Returns 0 with *sub set, 1 if help was
+ * printed (exit 0), or CLI_EXIT_USAGE after printing the error and the usage.
+ */
+int cli_parse_sub(int argc, char **argv, const struct cli_subcmd *subs, size_t nsubs,
+    const char *usage, const struct cli_subcmd **sub, struct cli_args *a);
 /* Value of an option (the last one if repeated) or NULL. */
 const char *cli_opt(const struct cli_args *a, const char *name);
 /* Number of values of a repeatable option; cli_opt_at gives each. */
@@ -64,6 +84,13 @@ const char *cli_opt_at(const struct cli_args *a, const char *name, int i);
 /* Sends a request. body may be NULL. auth: attach the saved/env token. Returns a CLI exit code;
  * on success *resp holds the parsed JSON (NULL for an empty body). Errors are printed. */
 int cli_call(const char *method, const char *path, const json_t *body, int auth, json_t **resp);
+/*
+ * GET path (which may carry a query) and every further page through next_cursor; *items (owned
+ * by the caller) receives all the "items". Returns a CLI exit code (errors printed).
+ */
+int cli_list_all(const char *path, json_t **items);
+/* 1 if s has the shape of a UUID (8-4-4-4-12 hex digits), else 0. */
+int cli_is_uuid(const char *s);
 /* Percent-encodes a query value. Caller frees. */
 char *cli_urlencode(const char *s);
 
@@ -94,5 +121,15 @@ int cmd_org_main(int argc, char **argv);
 int cmd_token_main(int argc, char **argv);
 int cmd_mfa_main(int argc, char **argv);
 int cmd_audit_main(int argc, char **argv);
+int cmd_vault_main(int argc, char **argv);
+int cmd_secret_main(int argc, char **argv);
+
+/*
+ * References to vaults and users (cmd_vault.c). A UUID is taken as an id as is; otherwise a vault
+ * name is looked up among the caller's vaults, an e-mail among the org's members. Exactly one
+ * match sets *id (owned by the caller); none or several print an error and return CLI_EXIT_API.
+ */
+int cli_vault_resolve(const char *ref, char **id);
+int cli_user_resolve(const char *ref, char **id);
 
 #endif
