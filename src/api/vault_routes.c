@@ -250,7 +250,7 @@ api_secrets_put(struct http_req *req)
 		{ "name", JF_TEXT, 0, 1, SECRET_NAME_MAX },
 		{ "tags", JF_STRING_ARRAY, 0, 0, SECRET_TAGS_MAX },
 		{ "inject_only", JF_BOOL, 0, 0, 0 },
-		{ "cas", JF_INT, 0, 1, INT32_MAX },
+		{ "cas", JF_INT, 0, 0, INT32_MAX }, /* 0 never matches: "create only" */
 	};
 	struct app *app = req->app;
 	char err[VAULT_ERR_MAX] = "";
