@@ -30,6 +30,7 @@
 #include "crypto/hash.h"
 #include "db/cluster.h"
 #include "db/migrate.h"
+#include "db/keystore.h"
 #include "vault/vault.h"
 
 #define DEV_DATA_DIR_DEFAULT ".vaultterm-dev"
@@ -256,8 +257,8 @@ boot_keys(struct app *app)
 
 	if ((r = db_tx_begin(app->pool, &tx)) != 0)
 		return r;
-	if ((r = vault_keys_verify(tx, app->keyring)) != 0 ||
-	    (r = vault_keys_sync(tx, app->keyring)) != 0) {
+	if ((r = keystore_verify(tx, app->keyring)) != 0 ||
+	    (r = keystore_sync(tx, app->keyring)) != 0) {
 		db_tx_rollback(tx);
 		return r;
 	}
@@ -395,9 +396,13 @@ cmd_server_main(int argc, char **argv)
 		log_fatal("cannot open the database pool");
 		goto out;
 	}
-	if (boot_keys(&app) != 0) {
-		log_fatal("refusing to start: the master key (DEV_MASTER_KEY) is not the one this "
-			  "database was created with, or a stored master key version does not open");
+	if ((i = boot_keys(&app)) != 0) {
+		if (i == VT_ERR_CRYPTO)
+			log_fatal("refusing to start: the master key (DEV_MASTER_KEY) is not the one "
+				  "this database was created with");
+		else
+			log_fatal("refusing to start: cannot read the keyring check from the "
+				  "database");
 		goto out;
 	}
 	app.env.pool = app.pool;
@@ -504,7 +509,7 @@ operator_usage(FILE *f)
 		   "  --settle-ms N   how long to wait for running servers to start wrapping new data\n"
 		   "                  keys under the new version before re-wrapping (default %d)\n\n"
 		   "It reads the same configuration as the server (DEV_MASTER_KEY, KEY_PROVIDER, ...).\n",
-	    2 * KEYS_SYNC_INTERVAL_MS + 1000);
+	    2 * KEYSTORE_SYNC_INTERVAL_MS + 1000);
 }
 
 int
@@ -516,7 +521,7 @@ cmd_operator_main(int argc, char **argv)
 	char verr[VAULT_ERR_MAX];
 	const char *data_dir = NULL;
 	char *conn = NULL;
-	uint64_t settle = 2 * KEYS_SYNC_INTERVAL_MS + 1000;
+	uint64_t settle = 2 * KEYSTORE_SYNC_INTERVAL_MS + 1000;
 	int i, dev_mode = 0, rc = 1;
 
 	memset(&app, 0, sizeof(app));
@@ -570,9 +575,10 @@ cmd_operator_main(int argc, char **argv)
 				     "running on this data dir?" : "cannot connect with DATABASE_URL");
 		goto out;
 	}
-	if (boot_keys(&app) != 0) {
-		log_fatal("the master key is not the one this database was created with; refusing "
-			  "to rotate");
+	if ((i = boot_keys(&app)) != 0) {
+		log_fatal(i == VT_ERR_CRYPTO ? "the master key is not the one this database was "
+					       "created with; refusing to rotate" :
+					       "cannot read the keyring check from the database");
 		goto out;
 	}
 	if (vault_rotate_master(app.pool, app.keyring, settle, &rep, verr) != 0) {

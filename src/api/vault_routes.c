@@ -50,13 +50,30 @@ api_vaults_create(struct http_req *req)
 	return 0;
 }
 
+/* limit (1..SECRET_LIST_MAX, default 100) and an optional UUID cursor. */
+static int
+page_params(struct http_req *req, int *limit, const char **cursor)
+{
+	int r;
+
+	*cursor = http_query(req, "cursor");
+	if ((r = http_query_limit(req, 100, SECRET_LIST_MAX, limit)) != 0)
+		return r;
+	if (*cursor != NULL && !uuid_valid(*cursor))
+		return http_fail(req, VT_ERR_VALIDATION, "query 'cursor': is not a valid cursor");
+	return 0;
+}
+
 int
 api_vaults_list(struct http_req *req)
 {
+	const char *cursor;
 	json_t *out = NULL;
-	int r;
+	int r, limit;
 
-	if ((r = vault_list(req->tx, &req->principal, &out)) != 0)
+	if ((r = page_params(req, &limit, &cursor)) != 0)
+		return r;
+	if ((r = vault_list(req->tx, &req->principal, limit, cursor, &out)) != 0)
 		return fail_vault(req, r, NULL);
 	http_reply_json(req, 200, out);
 	return 0;
@@ -122,13 +139,14 @@ api_vaults_delete(struct http_req *req)
 int
 api_vault_members_list(struct http_req *req)
 {
+	const char *cursor;
 	struct vt_uuid id;
 	json_t *out = NULL;
-	int r;
+	int r, limit;
 
-	if ((r = param_id(req, 0, &id)) != 0)
+	if ((r = param_id(req, 0, &id)) != 0 || (r = page_params(req, &limit, &cursor)) != 0)
 		return r;
-	if ((r = vault_members(req->tx, &req->principal, &id, &out)) != 0)
+	if ((r = vault_members(req->tx, &req->principal, &id, limit, cursor, &out)) != 0)
 		return fail_vault(req, r, NULL);
 	http_reply_json(req, 200, out);
 	return 0;
@@ -210,17 +228,13 @@ api_secrets_create(struct http_req *req)
 int
 api_secrets_list(struct http_req *req)
 {
-	const char *cursor = http_query(req, "cursor");
+	const char *cursor;
 	struct vt_uuid vault;
 	json_t *out = NULL;
 	int r, limit;
 
-	if ((r = param_id(req, 0, &vault)) != 0)
+	if ((r = param_id(req, 0, &vault)) != 0 || (r = page_params(req, &limit, &cursor)) != 0)
 		return r;
-	if ((r = http_query_limit(req, 100, SECRET_LIST_MAX, &limit)) != 0)
-		return r;
-	if (cursor != NULL && !uuid_valid(cursor))
-		return http_fail(req, VT_ERR_VALIDATION, "query 'cursor': is not a valid cursor");
 	if ((r = secret_list(req->tx, &req->principal, &vault, limit, cursor, &out)) != 0)
 		return fail_vault(req, r, NULL);
 	http_reply_json(req, 200, out);

@@ -36,7 +36,7 @@
 /* Server-wide inputs of the identity functions (borrowed, outlive every request). */
 struct auth_env {
 	struct db_pool *pool;
-	const struct keyring *keyring;
+	struct keyring *keyring; /* versions are added at run time by keystore_sync */
 	const struct secmem *jwt_key;
 	uint64_t jwt_ttl_ms;
 	int rate_max;

@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/vtime.h"
 #include "crypto/envelope.h"
+#include "db/keystore.h"
 #include "crypto/totp.h"
 
 #define MFA_ISSUER "VaultTerm"
@@ -78,14 +79,21 @@ seed_ctx(struct envelope_ctx *ctx, const struct vt_uuid *user, const char *kind)
 }
 
 static int
-open_seed(const struct auth_env *env, const struct vt_uuid *user, const char *kind,
-    const struct vbuf *blob, struct secmem **seed)
+open_seed(const struct auth_env *env, struct db_tx *tx, const struct vt_uuid *user,
+    const char *kind, const struct vbuf *blob, struct secmem **seed)
 {
 	struct envelope_ctx ctx;
+	uint32_t kv;
+	int r;
 
 	seed_ctx(&ctx, user, kind);
 	if (vbuf_len(blob) == 0)
 		return VT_ERR_INTERNAL;
+	/* Re-wrapped by a rotation this server has not seen yet: load the version first. */
+	if (envelope_key_version(vbuf_ptr(blob), vbuf_len(blob), &kv) == 0 &&
+	    !keyring_has_version(env->keyring, kv) &&
+	    (r = keystore_maybe_sync(tx, env->keyring, 1)) != 0)
+		return r;
 	if (envelope_open(env->keyring, &ctx, vbuf_ptr(blob), vbuf_len(blob), seed) != 0) {
 		log_error("a stored TOTP seed does not open (wrong master key or tampered row)");
 		return VT_ERR_CRYPTO;
@@ -157,7 +165,8 @@ mfa_enroll(const struct auth_env *env, struct db_tx *tx, const struct principal 
 	}
 	random_bytes(secmem_ptr(seed), secmem_len(seed));
 	seed_ctx(&ctx, &p->user_id, "user_totp_pending");
-	if ((r = envelope_seal(env->keyring, &ctx, secmem_ptr(seed), secmem_len(seed), blob)) != 0)
+	if ((r = keystore_maybe_sync(tx, env->keyring, 0)) != 0 ||
+	    (r = envelope_seal(env->keyring, &ctx, secmem_ptr(seed), secmem_len(seed), blob)) != 0)
 		goto out;
 	db_params_init(&prm);
 	db_param_bytes(&prm, vbuf_ptr(blob), vbuf_len(blob));
@@ -210,7 +219,7 @@ seed_for_code(const struct auth_env *env, struct db_tx *tx, const struct princip
 		r = VT_ERR_CONFLICT;
 		goto out;
 	}
-	if ((r = open_seed(env, &p->user_id, want_enabled ? "user_totp" : "user_totp_pending",
+	if ((r = open_seed(env, tx, &p->user_id, want_enabled ? "user_totp" : "user_totp_pending",
 	    want_enabled ? c.secret : c.pending, seed)) != 0)
 		goto out;
 	if (verify_code(*seed, code, c.last_counter, matched) != 0) {
@@ -239,7 +248,8 @@ mfa_confirm(const struct auth_env *env, struct db_tx *tx, const struct principal
 		goto out;
 	/* Re-sealed under the enabled kind: a pending envelope can never pass for an active one. */
 	seed_ctx(&ctx, &p->user_id, "user_totp");
-	if ((r = envelope_seal(env->keyring, &ctx, secmem_ptr(seed), secmem_len(seed), blob)) != 0)
+	if ((r = keystore_maybe_sync(tx, env->keyring, 0)) != 0 ||
+	    (r = envelope_seal(env->keyring, &ctx, secmem_ptr(seed), secmem_len(seed), blob)) != 0)
 		goto out;
 	db_params_init(&prm);
 	db_param_bytes(&prm, vbuf_ptr(blob), vbuf_len(blob));
@@ -303,7 +313,7 @@ mfa_check_login(const struct auth_env *env, struct db_tx *tx, const struct vt_uu
 		r = VT_ERR_MFA_REQUIRED;
 		goto out;
 	}
-	if ((r = open_seed(env, user, "user_totp", c.secret, &seed)) != 0)
+	if ((r = open_seed(env, tx, user, "user_totp", c.secret, &seed)) != 0)
 		goto out;
 	if (verify_code(seed, code, c.last_counter, &matched) != 0) {
 		r = VT_ERR_MFA_REQUIRED;

@@ -235,6 +235,32 @@ json_check(const json_t *obj, const struct jfield *fields, size_t n, char err[st
 	return 0;
 }
 
+const json_t *
+json_null_as_absent(const json_t *v)
+{
+	return json_is_null(v) ? NULL : v;
+}
+
+json_t *
+json_without_nulls(const json_t *v)
+{
+	json_t *c, *m;
+	const char *k;
+	void *tmp;
+
+	if (v == NULL)
+		return NULL;
+	if ((c = json_deep_copy(v)) == NULL)
+		return NULL;
+	if (json_is_object(c)) {
+		json_object_foreach_safe(c, tmp, k, m) {
+			if (json_is_null(m))
+				json_object_del(c, k);
+		}
+	}
+	return c;
+}
+
 const char *
 json_get_str(const json_t *obj, const char *name)
 {

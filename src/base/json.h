@@ -50,6 +50,14 @@ int json_check(const json_t *obj, const struct jfield *fields, size_t n,
  */
 int json_text_printable(const char *s);
 
+/* v, or NULL when v is JSON null (an optional member sent as null means "absent"). */
+const json_t *json_null_as_absent(const json_t *v);
+/*
+ * A new reference to a copy of object v without its null members (a copy of v itself when it is
+ * not an object; NULL for NULL).
+ */
+json_t *json_without_nulls(const json_t *v);
+
 /* Borrowed string value of obj[name], or NULL when absent, null or not a string. */
 const char *json_get_str(const json_t *obj, const char *name);
 /* Integer value of obj[name] or dflt. */

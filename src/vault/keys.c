@@ -1,12 +1,12 @@
 /*
- * Master key versions through the database, and rotation. A server's keyring starts with the
- * root (version 1) and loads newer versions that a rotation stored (wrapped under the root) at
- * most every KEYS_SYNC_INTERVAL_MS, or at once when it meets an envelope under a version it does
- * not have. Rotation adds a version, waits for servers to pick it up for new writes, then re-wraps
+ * Master key rotation (db/keystore.c shares the stored versions with every server). Rotation
+ * adds a version, waits for servers to pick it up for new writes, then re-wraps
  * every older DEK in place — one org at a time under that org's RLS context, each batch audited
  * in the org's own trail — and every user's TOTP seed, until nothing older remains.
  */
 #include "vault/vault_internal.h"
+
+#include "db/keystore.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,109 +22,6 @@
 #include "crypto/envelope.h"
 
 #define ROTATE_BATCH 500
-
-static _Atomic uint64_t last_sync_ms;
-
-int
-vault_keys_sync(struct db_tx *tx, struct keyring *kr)
-{
-	struct db_res *res = NULL;
-	struct vbuf *b = vbuf_new(KEYRING_WRAPPED_LEN);
-	int64_t v;
-	int r, i;
-
-	if ((r = db_query(tx, "SELECT version, wrapped FROM vt_master_keys()", NULL, &res)) != 0)
-		goto out;
-	for (i = 0; i < db_res_rows(res); i++) {
-		if ((r = db_res_int(res, i, 0, &v)) != 0)
-			goto out;
-		if (v < 1 || v > UINT32_MAX || keyring_has_version(kr, (uint32_t)v))
-			continue;
-		vbuf_reset(b);
-		if ((r = db_res_bytes(res, i, 1, b)) != 0 || vbuf_len(b) != KEYRING_WRAPPED_LEN) {
-			r = VT_ERR_CRYPTO;
-			goto out;
-		}
-		if ((r = keyring_load_version(kr, (uint32_t)v, vbuf_ptr(b))) != 0) {
-			log_error("master key version %lld does not open under this root key (another "
-				  "deployment's key, or a tampered row)", (long long)v);
-			goto out;
-		}
-		log_info("loaded master key version %lld", (long long)v);
-	}
-	r = 0;
- out:
-	db_res_free(res);
-	vbuf_free(b);
-	return r;
-}
-
-#define CHECK_PLAINTEXT "vaultterm keyring check v1"
-
-int
-vault_keys_verify(struct db_tx *tx, struct keyring *kr)
-{
-	struct envelope_ctx ctx;
-	struct db_res *res = NULL;
-	struct db_params prm;
-	struct vbuf *b = vbuf_new(ENVELOPE_OVERHEAD + sizeof(CHECK_PLAINTEXT));
-	struct secmem *pt = NULL;
-	int r, sealed = 0;
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.kind = "keyring_check";
-	ctx.version = 1;
- again:
-	if ((r = db_query(tx, "SELECT vt_keyring_check()", NULL, &res)) != 0)
-		goto out;
-	if (db_res_rows(res) == 1 && !db_res_isnull(res, 0, 0)) {
-		if ((r = db_res_bytes(res, 0, 0, b)) != 0)
-			goto out;
-		if (envelope_open(kr, &ctx, vbuf_ptr(b), vbuf_len(b), &pt) != 0 ||
-		    secmem_len(pt) != strlen(CHECK_PLAINTEXT) ||
-		    !vt_ct_eq(secmem_ptr(pt), CHECK_PLAINTEXT, strlen(CHECK_PLAINTEXT)))
-			r = VT_ERR_CRYPTO;
-		goto out;
-	}
-	if (sealed) {
-		r = VT_ERR_INTERNAL;
-		goto out;
-	}
-	/* First boot: seal the check under the root (the only version there is yet), then read
-	 * back whichever check won if several servers started at once. */
-	if ((r = envelope_seal(kr, &ctx, (const uint8_t *)CHECK_PLAINTEXT, strlen(CHECK_PLAINTEXT),
-	    b)) != 0)
-		goto out;
-	db_params_init(&prm);
-	db_param_bytes(&prm, vbuf_ptr(b), vbuf_len(b));
-	r = db_query(tx, "SELECT vt_keyring_check_init($1)", &prm, NULL);
-	db_params_free(&prm);
-	if (r != 0)
-		goto out;
-	sealed = 1;
-	db_res_free(res);
-	res = NULL;
-	vbuf_reset(b);
-	goto again;
- out:
-	secmem_free(pt);
-	db_res_free(res);
-	vbuf_free(b);
-	return r;
-}
-
-int
-vault_keys_maybe_sync(struct db_tx *tx, struct keyring *kr, int force)
-{
-	uint64_t now = vtime_mono_ms(), last = atomic_load(&last_sync_ms);
-	int r;
-
-	if (!force && last != 0 && now - last < KEYS_SYNC_INTERVAL_MS)
-		return 0;
-	if ((r = vault_keys_sync(tx, kr)) == 0)
-		atomic_store(&last_sync_ms, now);
-	return r;
-}
 
 /* Re-wraps up to ROTATE_BATCH older secret versions of one org; *done counts them. */
 static int
@@ -148,7 +45,7 @@ rotate_org_batch(struct db_pool *pool, struct keyring *kr, const struct vt_uuid 
 	db_params_init(&prm);
 	db_param_int(&prm, to);
 	db_param_int(&prm, ROTATE_BATCH);
-	r = db_query(tx, "SELECT secret_id, version, envelope FROM secret_versions "
+	r = db_query(tx, "SELECT secret_id, version, envelope, inject_only FROM secret_versions "
 			 "WHERE key_version < $1 ORDER BY secret_id, version LIMIT $2 FOR UPDATE",
 	    &prm, &res);
 	db_params_free(&prm);
@@ -167,7 +64,8 @@ rotate_org_batch(struct db_pool *pool, struct keyring *kr, const struct vt_uuid 
 			goto out;
 		memset(&ctx, 0, sizeof(ctx));
 		ctx.org = *org;
-		ctx.kind = "secret_version";
+		/* The kind of the flag the version was sealed with (see secrets.c). */
+		ctx.kind = db_res_bool(res, i, 3) ? "secret_version+inject_only" : "secret_version";
 		ctx.record = sid;
 		ctx.version = (uint32_t)ver;
 		if ((r = envelope_rewrap(kr, &ctx, (uint8_t *)(uintptr_t)vbuf_ptr(blob),
@@ -331,7 +229,7 @@ vault_rotate_master(struct db_pool *pool, struct keyring *kr, uint64_t settle_ms
 	memset(rep, 0, sizeof(*rep));
 	err[0] = '\0';
 	/* 1. Know every stored version, then add the next one. */
-	if ((r = db_tx_begin(pool, &tx)) != 0 || (r = vault_keys_sync(tx, kr)) != 0) {
+	if ((r = db_tx_begin(pool, &tx)) != 0 || (r = keystore_sync(tx, kr)) != 0) {
 		snprintf(err, VAULT_ERR_MAX, "cannot load the stored master key versions");
 		goto out;
 	}
@@ -366,7 +264,7 @@ vault_rotate_master(struct db_pool *pool, struct keyring *kr, uint64_t settle_ms
 	rep->new_version = to;
 	log_info("master key version %u added; waiting %llu ms for servers to start using it", to,
 	    (unsigned long long)settle_ms);
-	/* 2. Servers sync within KEYS_SYNC_INTERVAL_MS; after that nothing new uses older keys. */
+	/* 2. Servers sync within KEYSTORE_SYNC_INTERVAL_MS; after that nothing new uses older keys. */
 	usleep((useconds_t)(settle_ms * 1000));
 
 	/*

@@ -19,12 +19,18 @@
 #include "base/log.h"
 #include "base/vtime.h"
 #include "crypto/envelope.h"
+#include "db/keystore.h"
 
 #define SECRET_COLUMNS                                                                             \
 	"s.id, s.vault_id, s.type, s.name, array_to_json(s.tags)::text, s.inject_only, "           \
 	"s.version, " DB_SQL_RFC3339("s.created_at") ", " DB_SQL_RFC3339("s.updated_at") ", "     \
 	"s.created_by, s.updated_by, vm.role"
+/*
+ * The envelope kind binds the inject-only flag the version was sealed with: a database writer who
+ * flips secrets.inject_only to false gets an envelope that no longer opens, not a revealable one.
+ */
 #define SECRET_KIND "secret_version"
+#define SECRET_KIND_INJECT_ONLY "secret_version+inject_only"
 
 struct secret_meta {
 	struct vt_uuid id;
@@ -114,11 +120,11 @@ secret_load(struct db_tx *tx, const struct principal *p, const struct vt_uuid *i
 
 static void
 secret_ctx(struct envelope_ctx *ctx, const struct vt_uuid *org, const struct vt_uuid *id,
-    int64_t version)
+    int64_t version, int inject_only)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->org = *org;
-	ctx->kind = SECRET_KIND;
+	ctx->kind = inject_only ? SECRET_KIND_INJECT_ONLY : SECRET_KIND;
 	ctx->record = *id;
 	ctx->version = (uint32_t)version;
 }
@@ -126,7 +132,7 @@ secret_ctx(struct envelope_ctx *ctx, const struct vt_uuid *org, const struct vt_
 /* Seals the canonical JSON of fields and appends it as `version` of the secret. */
 static int
 version_insert(struct keyring *kr, struct db_tx *tx, const struct principal *p,
-    const struct vt_uuid *id, int64_t version, const json_t *fields)
+    const struct vt_uuid *id, int64_t version, int inject_only, const json_t *fields)
 {
 	struct envelope_ctx ctx;
 	struct vbuf *blob = NULL;
@@ -136,7 +142,7 @@ version_insert(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 	size_t n;
 	int r;
 
-	if ((r = vault_keys_maybe_sync(tx, kr, 0)) != 0)
+	if ((r = keystore_maybe_sync(tx, kr, 0)) != 0)
 		return r;
 	pt = json_dump_canonical(fields);
 	n = strlen(pt);
@@ -146,7 +152,7 @@ version_insert(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 		return VT_ERR_TOO_LARGE;
 	}
 	blob = vbuf_new(ENVELOPE_OVERHEAD + n);
-	secret_ctx(&ctx, db_tx_org(tx), id, version);
+	secret_ctx(&ctx, db_tx_org(tx), id, version, inject_only);
 	r = envelope_seal(kr, &ctx, (const uint8_t *)pt, n, blob);
 	sodium_memzero(pt, n);
 	free(pt);
@@ -159,8 +165,10 @@ version_insert(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 	db_param_int(&prm, kv);
 	db_param_bytes(&prm, vbuf_ptr(blob), vbuf_len(blob));
 	db_param_uuid(&prm, p->kind == PRINCIPAL_USER ? &p->user_id : NULL);
+	db_param_bool(&prm, inject_only);
 	r = db_query(tx, "INSERT INTO secret_versions (org_id, secret_id, version, key_version, "
-			 "envelope, created_by) VALUES ($1, $2, $3, $4, $5, $6)", &prm, NULL);
+			 "envelope, created_by, inject_only) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	    &prm, NULL);
 	db_params_free(&prm);
  out:
 	vbuf_free(blob);
@@ -170,7 +178,7 @@ version_insert(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 /* Opens version `version` of a secret into a new JSON object (jansson memory is wiped on free). */
 static int
 version_open(struct keyring *kr, struct db_tx *tx, const struct vt_uuid *id, int64_t version,
-    json_t **fields)
+    int inject_only, json_t **fields)
 {
 	struct envelope_ctx ctx;
 	struct db_params prm;
@@ -199,9 +207,9 @@ version_open(struct keyring *kr, struct db_tx *tx, const struct vt_uuid *id, int
 		goto out;
 	}
 	/* A version added by a rotation elsewhere: load it now rather than fail. */
-	if (!keyring_has_version(kr, kv) && (r = vault_keys_maybe_sync(tx, kr, 1)) != 0)
+	if (!keyring_has_version(kr, kv) && (r = keystore_maybe_sync(tx, kr, 1)) != 0)
 		goto out;
-	secret_ctx(&ctx, db_tx_org(tx), id, version);
+	secret_ctx(&ctx, db_tx_org(tx), id, version, inject_only);
 	if (envelope_open(kr, &ctx, vbuf_ptr(blob), vbuf_len(blob), &pt) != 0) {
 		log_error("a secret version does not open (wrong master key, or a tampered or moved "
 			  "row)");
@@ -275,9 +283,10 @@ secret_create(struct keyring *kr, struct db_tx *tx, const struct principal *p,
     const struct vt_uuid *vault, const json_t *body, const struct audit_actor *who, json_t **out,
     char err[static VAULT_ERR_MAX])
 {
-	const json_t *fields = json_object_get(body, "fields");
-	const json_t *tags = json_object_get(body, "tags");
+	json_t *fields = json_without_nulls(json_object_get(body, "fields"));
+	const json_t *tags = json_null_as_absent(json_object_get(body, "tags"));
 	const char *name = json_get_str(body, "name");
+	int inject_only = json_is_true(json_object_get(body, "inject_only"));
 	char vid[UUID_STR_LEN + 1];
 	enum secret_type type;
 	enum vault_role eff;
@@ -288,15 +297,16 @@ secret_create(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 
 	*out = NULL;
 	if ((r = vault_access(tx, p, vault, GATE_WRITE, &eff)) != 0)
-		return r;
+		goto out;
 	if (secret_type_parse(json_get_str(body, "type"), &type) != 0) {
 		snprintf(err, VAULT_ERR_MAX, "field 'type': must be one of PASSWORD, API_KEY, "
 					     "SSH_KEY, ENV_VAR, SECURE_NOTE, TOTP, PAYMENT_CARD, "
 					     "IDENTITY, PASSKEY");
-		return VT_ERR_VALIDATION;
+		r = VT_ERR_VALIDATION;
+		goto out;
 	}
 	if ((r = secret_fields_validate(type, fields, err)) != 0 || (r = tags_check(tags, err)) != 0)
-		return r;
+		goto out;
 	uuid_random(&id);
 	tags_s = tags != NULL ? json_dump_canonical(tags) : xstrdup("[]");
 	db_params_init(&prm);
@@ -306,27 +316,29 @@ secret_create(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 	db_param_text(&prm, secret_type_str(type));
 	db_param_text(&prm, name);
 	db_param_text(&prm, tags_s);
-	db_param_bool(&prm, json_is_true(json_object_get(body, "inject_only")));
+	db_param_bool(&prm, inject_only);
 	db_param_uuid(&prm, p->kind == PRINCIPAL_USER ? &p->user_id : NULL);
 	r = db_query(tx, "INSERT INTO secrets (id, org_id, vault_id, type, name, tags, inject_only, "
 			 "version, created_by, updated_by) VALUES ($1, $2, $3, $4, $5, "
 			 "ARRAY(SELECT json_array_elements_text($6::json)), $7, 1, $8, $8)",
 	    &prm, NULL);
 	db_params_free(&prm);
-	free(tags_s);
 	if (r == VT_ERR_CONFLICT)
 		snprintf(err, VAULT_ERR_MAX, "a secret with this name already exists in the vault");
 	if (r != 0)
-		return r;
-	if ((r = version_insert(kr, tx, p, &id, 1, fields)) != 0)
-		return r;
+		goto out;
+	if ((r = version_insert(kr, tx, p, &id, 1, inject_only, fields)) != 0)
+		goto out;
 	uuid_format(vault, vid);
 	if ((r = secret_audit(tx, who, "SECRET_CREATED", &id, AUDIT_SUCCESS,
 	    json_packx("{s:s, s:s, s:s, s:i, s:b}", "vault_id", vid, "type",
-		secret_type_str(type), "name", name, "version", 1, "inject_only",
-		json_is_true(json_object_get(body, "inject_only"))))) != 0)
-		return r;
-	return meta_reload(tx, p, &id, out);
+		secret_type_str(type), "name", name, "version", 1, "inject_only", inject_only))) != 0)
+		goto out;
+	r = meta_reload(tx, p, &id, out);
+ out:
+	free(tags_s);
+	json_decref(fields);
+	return r;
 }
 
 int
@@ -382,8 +394,8 @@ secret_update(struct keyring *kr, struct db_tx *tx, const struct principal *p,
     const struct vt_uuid *id, const json_t *body, const struct audit_actor *who, json_t **out,
     char err[static VAULT_ERR_MAX])
 {
-	const json_t *fields = json_object_get(body, "fields");
-	const json_t *tags = json_object_get(body, "tags");
+	json_t *fields = json_without_nulls(json_object_get(body, "fields"));
+	const json_t *tags = json_null_as_absent(json_object_get(body, "tags"));
 	const json_t *inj = json_object_get(body, "inject_only");
 	const json_t *cas = json_object_get(body, "cas");
 	const char *name = json_get_str(body, "name");
@@ -394,8 +406,10 @@ secret_update(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 	int r;
 
 	*out = NULL;
-	if ((r = secret_load(tx, p, id, 1, GATE_WRITE, &m)) != 0)
+	if ((r = secret_load(tx, p, id, 1, GATE_WRITE, &m)) != 0) {
+		json_decref(fields);
 		return r;
+	}
 	/* Clearing inject-only makes a secret revealable: that takes a vault admin. */
 	if (m.inject_only && json_is_false(inj) &&
 	    (r = authz_check(p, m.member, GATE_DELETE)) != 0) {
@@ -411,7 +425,8 @@ secret_update(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 	if ((r = secret_fields_validate(m.type, fields, err)) != 0 || (r = tags_check(tags, err)) != 0)
 		goto out;
 	next = m.version + 1;
-	if ((r = version_insert(kr, tx, p, id, next, fields)) != 0)
+	if ((r = version_insert(kr, tx, p, id, next,
+	    json_is_boolean(inj) ? json_is_true(inj) : m.inject_only, fields)) != 0)
 		goto out;
 	tags_s = tags != NULL ? json_dump_canonical(tags) : NULL;
 	db_params_init(&prm);
@@ -441,6 +456,7 @@ secret_update(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 		goto out;
 	r = meta_reload(tx, p, id, out);
  out:
+	json_decref(fields);
 	meta_clear(&m);
 	return r;
 }
@@ -498,7 +514,7 @@ secret_reveal(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 		r = deny_inject_only(tx, who, &m, "SECRET_REVEAL_DENIED");
 		goto out;
 	}
-	if ((r = version_open(kr, tx, id, m.version, &fields)) != 0)
+	if ((r = version_open(kr, tx, id, m.version, m.inject_only, &fields)) != 0)
 		goto out;
 	/* The audit row is written (and committed by the caller) before any value leaves. */
 	if ((r = secret_audit(tx, who, "SECRET_REVEALED", id, AUDIT_SUCCESS,
@@ -538,7 +554,7 @@ secret_totp(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 		r = deny_inject_only(tx, who, &m, "TOTP_CODE_DENIED");
 		goto out;
 	}
-	if ((r = version_open(kr, tx, id, m.version, &fields)) != 0)
+	if ((r = version_open(kr, tx, id, m.version, m.inject_only, &fields)) != 0)
 		goto out;
 	if (secret_totp_params(fields, &tp) != 0 ||
 	    totp_code_str(tp.alg, tp.seed, tp.seedlen, now, tp.period, tp.digits, code) != 0) {

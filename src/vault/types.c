@@ -315,7 +315,8 @@ secret_totp_params(const json_t *fields, struct totp_params *out)
 		out->digits = (int)json_get_int(fields, "digits", 6);
 	if (json_is_integer(json_object_get(fields, "period")))
 		out->period = (int)json_get_int(fields, "period", 30);
-	if (alg != NULL && alg_parse(alg, &out->alg) != 0)
+	/* An empty optional field is an absent one, as for every other type. */
+	if (alg != NULL && alg[0] != '\0' && alg_parse(alg, &out->alg) != 0)
 		goto out;
 	v = out->digits;
 	if (v < 6 || v > 8 || out->period < 10 || out->period > 300)
@@ -326,6 +327,24 @@ secret_totp_params(const json_t *fields, struct totp_params *out)
 	if (r != 0)
 		sodium_memzero(out, sizeof(*out));
 	return r;
+}
+
+/*
+ * libssh asks this for a passphrase that was not given: no, at once. Without a callback, libssh
+ * lets OpenSSL's default one read an encrypted PEM key's passphrase from the controlling terminal,
+ * which blocks the request's thread until someone types there (and, without a terminal, writes a
+ * prompt into the server's log).
+ */
+static int
+no_passphrase(const char *prompt, char *buf, size_t len, int echo, int verify, void *userdata)
+{
+	(void)prompt;
+	(void)echo;
+	(void)verify;
+	(void)userdata;
+	if (len > 0)
+		buf[0] = '\0';
+	return -1;
 }
 
 /*
@@ -344,7 +363,7 @@ check_ssh_key(const json_t *fields, char err[static VAULT_ERR_MAX])
 	int r = VT_ERR_VALIDATION;
 
 	if (ssh_pki_import_privkey_base64(priv, pass != NULL && pass[0] != '\0' ? pass : NULL,
-	    NULL, NULL, &key) != SSH_OK) {
+	    no_passphrase, NULL, &key) != SSH_OK) {
 		snprintf(err, VAULT_ERR_MAX, pass != NULL ?
 		    "field 'fields.private_key': does not parse as a private key with this passphrase" :
 		    "field 'fields.private_key': does not parse as an OpenSSH or PEM private key (an "
@@ -438,9 +457,10 @@ secret_fields_validate(enum secret_type t, const json_t *fields, char err[static
 				if (strlen(k2) == 0 || strlen(k2) > 100 || !json_text_printable(k2))
 					FERR("field 'fields.%s': keys must be 1 to 100 printable "
 					     "characters", f->name);
+				/* The key names are encrypted too: not echoed. */
 				if (!json_is_string(v2) || json_string_length(v2) > f->max)
-					FERR("field 'fields.%s.%.64s': must be a string of at most "
-					     "%zu bytes", f->name, k2, f->max);
+					FERR("field 'fields.%s': values must be strings of at most "
+					     "%zu bytes", f->name, f->max);
 			}
 			present++;
 			continue;

@@ -36,7 +36,6 @@
 #define SECRET_PLAINTEXT_MAX (768 * 1024)   /* bytes of a version's canonical fields JSON */
 #define SECRET_CUSTOM_MAX 50                /* PASSWORD.custom entries */
 #define SECRET_LIST_MAX 500
-#define KEYS_SYNC_INTERVAL_MS 2000          /* how stale a server's view of master keys may be */
 
 enum secret_type {
 	SECRET_PASSWORD,
@@ -72,17 +71,7 @@ struct totp_params {
 /* The TOTP parameters of validated TOTP fields (seed: base32 or an otpauth:// URI). */
 int secret_totp_params(const json_t *fields, struct totp_params *out) VT_WUR;
 
-/* --- keys.c: master key versions shared through the database --- */
-
-/* Loads master key versions stored by a rotation that this keyring does not have yet. */
-int vault_keys_sync(struct db_tx *tx, struct keyring *kr) VT_WUR;
-/*
- * Boot check: opens the keyring check envelope (sealed under the root at first boot, which it
- * creates). VT_ERR_CRYPTO when this root key is not the one the database was created with.
- */
-int vault_keys_verify(struct db_tx *tx, struct keyring *kr) VT_WUR;
-/* vault_keys_sync at most every KEYS_SYNC_INTERVAL_MS (or now when force is set). */
-int vault_keys_maybe_sync(struct db_tx *tx, struct keyring *kr, int force) VT_WUR;
+/* --- keys.c: master key rotation --- */
 
 struct rotate_report {
 	uint32_t new_version;
@@ -103,7 +92,8 @@ int vault_rotate_master(struct db_pool *pool, struct keyring *kr, uint64_t settl
 
 int vault_create(struct db_tx *tx, const struct principal *p, const json_t *body,
     const struct audit_actor *who, json_t **out, char err[static VAULT_ERR_MAX]) VT_WUR;
-int vault_list(struct db_tx *tx, const struct principal *p, json_t **out) VT_WUR;
+int vault_list(struct db_tx *tx, const struct principal *p, int limit, const char *cursor,
+    json_t **out) VT_WUR;
 int vault_get(struct db_tx *tx, const struct principal *p, const struct vt_uuid *id,
     json_t **out) VT_WUR;
 int vault_update(struct db_tx *tx, const struct principal *p, const struct vt_uuid *id,
@@ -112,7 +102,7 @@ int vault_update(struct db_tx *tx, const struct principal *p, const struct vt_uu
 int vault_delete(struct db_tx *tx, const struct principal *p, const struct vt_uuid *id,
     const struct audit_actor *who) VT_WUR;
 int vault_members(struct db_tx *tx, const struct principal *p, const struct vt_uuid *id,
-    json_t **out) VT_WUR;
+    int limit, const char *cursor, json_t **out) VT_WUR;
 int vault_member_put(struct db_tx *tx, const struct principal *p, const struct vt_uuid *id,
     const struct vt_uuid *user, const char *role, const struct audit_actor *who, json_t **out,
     char err[static VAULT_ERR_MAX]) VT_WUR;

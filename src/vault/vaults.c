@@ -132,34 +132,40 @@ vault_create(struct db_tx *tx, const struct principal *p, const json_t *body,
 }
 
 int
-vault_list(struct db_tx *tx, const struct principal *p, json_t **out)
+vault_list(struct db_tx *tx, const struct principal *p, int limit, const char *cursor,
+    json_t **out)
 {
 	struct db_params prm;
 	struct db_res *res = NULL;
 	json_t *items;
-	int r, i;
+	int r, i, n;
+	/* Org owners/admins and vault-scoped tokens read every vault; others their own. */
+	int sees_all = authz_vault_effective(p, VAULT_ROLE_NONE) >= VAULT_ROLE_VIEWER;
 
 	*out = NULL;
 	db_params_init(&prm);
 	db_param_uuid(&prm, p->kind == PRINCIPAL_USER ? &p->user_id : NULL);
+	db_param_bool(&prm, sees_all);
+	db_param_text(&prm, cursor);
+	db_param_int(&prm, limit + 1);
 	r = db_query(tx, "SELECT " VAULT_COLUMNS " FROM vaults v LEFT JOIN vault_members vm "
-			 "ON vm.vault_id = v.id AND vm.user_id = $1 ORDER BY v.name, v.id LIMIT 5000",
-	    &prm, &res);
+			 "ON vm.vault_id = v.id AND vm.user_id = $1 "
+			 "WHERE ($2 OR vm.role IS NOT NULL) AND ($3::uuid IS NULL OR v.id > $3::uuid) "
+			 "ORDER BY v.id LIMIT $4", &prm, &res);
 	db_params_free(&prm);
 	if (r != 0)
 		return r;
 	items = json_array();
-	for (i = 0; i < db_res_rows(res); i++) {
+	n = db_res_rows(res) > limit ? limit : db_res_rows(res);
+	for (i = 0; i < n; i++) {
 		enum vault_role member = db_res_isnull(res, i, 5) ? VAULT_ROLE_NONE :
 		    authz_vault_role_parse(db_res_text(res, i, 5));
-		enum vault_role eff = authz_vault_effective(p, member);
 
-		/* Only what the caller can read; the rest of the org's vaults stay unnamed. */
-		if (eff >= VAULT_ROLE_VIEWER)
-			json_array_append_new(items, vault_json(res, i, eff));
+		json_array_append_new(items, vault_json(res, i, authz_vault_effective(p, member)));
 	}
+	*out = json_packx("{s:o, s:s?}", "items", items, "next_cursor",
+	    db_res_rows(res) > limit ? db_res_text(res, n - 1, 0) : NULL);
 	db_res_free(res);
-	*out = json_packx("{s:o, s:n}", "items", items, "next_cursor");
 	return 0;
 }
 
@@ -238,8 +244,14 @@ vault_delete(struct db_tx *tx, const struct principal *p, const struct vt_uuid *
 		return VT_ERR_NOT_FOUND;
 	}
 	uuid_format(id, vid);
-	d = json_packx("{s:s, s:s}", "name", db_res_text(res, 0, 0), "secrets_deleted",
-	    db_res_text(res, 0, 1));
+	{
+		int64_t n = 0;
+
+		if (db_res_int(res, 0, 1, &n) != 0)
+			n = -1;
+		d = json_packx("{s:s, s:I}", "name", db_res_text(res, 0, 0), "secrets_deleted",
+		    (json_int_t)n);
+	}
 	db_res_free(res);
 	r = audit_record(tx, who, "VAULT_DELETED", "vault", vid, AUDIT_SUCCESS, d);
 	json_decref(d);
@@ -247,34 +259,40 @@ vault_delete(struct db_tx *tx, const struct principal *p, const struct vt_uuid *
 }
 
 int
-vault_members(struct db_tx *tx, const struct principal *p, const struct vt_uuid *id, json_t **out)
+vault_members(struct db_tx *tx, const struct principal *p, const struct vt_uuid *id, int limit,
+    const char *cursor, json_t **out)
 {
 	struct db_params prm;
 	struct db_res *res = NULL;
 	enum vault_role eff;
 	json_t *items;
-	int r, i;
+	int r, i, n;
 
 	*out = NULL;
 	if ((r = vault_access(tx, p, id, GATE_READ, &eff)) != 0)
 		return r;
 	db_params_init(&prm);
 	db_param_uuid(&prm, id);
+	db_param_text(&prm, cursor);
+	db_param_int(&prm, limit + 1);
 	r = db_query(tx, "SELECT vm.user_id, u.email, u.name, vm.role, "
 			 DB_SQL_RFC3339("vm.created_at") " FROM vault_members vm "
 			 "JOIN users u ON u.id = vm.user_id WHERE vm.vault_id = $1 "
-			 "ORDER BY u.email LIMIT 5000", &prm, &res);
+			 "AND ($2::uuid IS NULL OR vm.user_id > $2::uuid) "
+			 "ORDER BY vm.user_id LIMIT $3", &prm, &res);
 	db_params_free(&prm);
 	if (r != 0)
 		return r;
 	items = json_array();
-	for (i = 0; i < db_res_rows(res); i++)
+	n = db_res_rows(res) > limit ? limit : db_res_rows(res);
+	for (i = 0; i < n; i++)
 		json_array_append_new(items, json_packx("{s:s, s:s, s:s, s:s, s:s}", "user_id",
 		    db_res_text(res, i, 0), "email", db_res_text(res, i, 1), "name",
 		    db_res_text(res, i, 2), "role", db_res_text(res, i, 3), "created_at",
 		    db_res_text(res, i, 4)));
+	*out = json_packx("{s:o, s:s?}", "items", items, "next_cursor",
+	    db_res_rows(res) > limit ? db_res_text(res, n - 1, 0) : NULL);
 	db_res_free(res);
-	*out = json_packx("{s:o, s:n}", "items", items, "next_cursor");
 	return 0;
 }
 
@@ -336,12 +354,13 @@ vault_member_put(struct db_tx *tx, const struct principal *p, const struct vt_uu
 	int r;
 
 	*out = NULL;
+	/* Access first: a vault the caller cannot see answers 404 whatever the body says. */
+	if ((r = vault_access(tx, p, id, GATE_MANAGE_MEMBERS, &eff)) != 0)
+		return r;
 	if (role == VAULT_ROLE_NONE) {
 		snprintf(err, VAULT_ERR_MAX, "field 'role': must be VIEWER, EDITOR, ADMIN or OWNER");
 		return VT_ERR_VALIDATION;
 	}
-	if ((r = vault_access(tx, p, id, GATE_MANAGE_MEMBERS, &eff)) != 0)
-		return r;
 	if (p->kind != PRINCIPAL_USER)
 		return VT_ERR_FORBIDDEN;
 	if ((r = member_target(tx, id, user, &cur)) != 0) {

@@ -90,7 +90,8 @@ CREATE POLICY secrets_tenant ON secrets
 	USING (org_id = (SELECT vt_current_org()))
 	WITH CHECK (org_id = (SELECT vt_current_org()));
 
--- One row per version: the fields as one envelope (kind "secret_version", record = secret id,
+-- One row per version: the fields as one envelope (kind "secret_version", or
+-- "secret_version+inject_only" when sealed for an inject-only secret; record = secret id,
 -- version = version, org = org). key_version mirrors the envelope's master key version so a
 -- rotation finds what it must re-wrap without opening anything.
 CREATE TABLE secret_versions (
@@ -98,6 +99,7 @@ CREATE TABLE secret_versions (
 	secret_id uuid NOT NULL REFERENCES secrets (id) ON DELETE CASCADE,
 	version integer NOT NULL CHECK (version >= 1),
 	key_version integer NOT NULL CHECK (key_version >= 1),
+	inject_only boolean NOT NULL DEFAULT false, -- the flag sealed into the envelope's kind
 	envelope bytea NOT NULL CHECK (length(envelope) BETWEEN 101 AND 4194405),
 	created_by uuid REFERENCES users (id),
 	created_at timestamptz NOT NULL DEFAULT now(),

@@ -1,0 +1,31 @@
+/*
+ * The keyring's master key versions shared through the database. A server's keyring starts with
+ * the root (version 1) and loads the newer versions a rotation stored (wrapped under the root) at
+ * most every KEYSTORE_SYNC_INTERVAL_MS, or at once when it meets an envelope under a version it
+ * does not have. At boot, the keyring check proves the root is the one the database was created
+ * with.
+ */
+#ifndef VT_DB_KEYSTORE_H
+#define VT_DB_KEYSTORE_H
+
+#include "base/util.h"
+#include "crypto/keyring.h"
+#include "db/db.h"
+
+#define KEYSTORE_SYNC_INTERVAL_MS 2000 /* how stale a server's view of master keys may be */
+
+/*
+ * Loads master key versions stored by a rotation that this keyring does not have yet. A stored
+ * version that does not open under this root is logged and skipped (it cannot wrap or unwrap
+ * anything), so one bad row cannot stop every write.
+ */
+int keystore_sync(struct db_tx *tx, struct keyring *kr) VT_WUR;
+/* keystore_sync at most every KEYSTORE_SYNC_INTERVAL_MS (or now when force is set). */
+int keystore_maybe_sync(struct db_tx *tx, struct keyring *kr, int force) VT_WUR;
+/*
+ * Boot check: opens the keyring check envelope (sealed under the root at first boot, which it
+ * creates). VT_ERR_CRYPTO when this root key is not the one the database was created with.
+ */
+int keystore_verify(struct db_tx *tx, struct keyring *kr) VT_WUR;
+
+#endif
