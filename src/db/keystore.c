@@ -13,6 +13,8 @@
 #include "crypto/envelope.h"
 
 static _Atomic uint64_t last_sync_ms;
+/* Versions already reported as not opening (bit v for v < 64): one log line each, not one per sync. */
+static _Atomic uint64_t reported_bad;
 
 int
 keystore_sync(struct db_tx *tx, struct keyring *kr)
@@ -37,8 +39,12 @@ keystore_sync(struct db_tx *tx, struct keyring *kr)
 		if (keyring_load_version(kr, (uint32_t)v, vbuf_ptr(b)) != 0) {
 			/* Skipped, not fatal: it can wrap nothing, and one bad row must not stop
 			 * every write. Envelopes that name it fail to open, as they should. */
-			log_error("master key version %lld does not open under this root key (another "
-				  "deployment's key, or a tampered row); ignoring it", (long long)v);
+			uint64_t bit = v < 64 ? (uint64_t)1 << v : 0;
+
+			if (bit == 0 || (atomic_fetch_or(&reported_bad, bit) & bit) == 0)
+				log_error("master key version %lld does not open under this root key "
+					  "(another deployment's key, or a tampered row); ignoring it",
+				    (long long)v);
 			continue;
 		}
 		log_info("loaded master key version %lld", (long long)v);
