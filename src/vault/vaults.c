@@ -232,7 +232,10 @@ vault_delete(struct db_tx *tx, const struct principal *p, const struct vt_uuid *
 		return r;
 	db_params_init(&prm);
 	db_param_uuid(&prm, id);
-	/* Deleting the rows deletes the ciphertexts with them (crypto-shredding of the vault). */
+	/*
+	 * The secrets and their versions (ciphertexts) go with the vault. Not crypto-shredding:
+	 * copies live on in WAL and backups until they age out, still encrypted.
+	 */
 	r = db_query(tx, "WITH s AS (SELECT count(*) AS n FROM secrets WHERE vault_id = $1), "
 			 "d AS (DELETE FROM vaults WHERE id = $1 RETURNING name) "
 			 "SELECT d.name, s.n FROM d, s", &prm, &res);
@@ -296,20 +299,26 @@ vault_members(struct db_tx *tx, const struct principal *p, const struct vt_uuid 
 	return 0;
 }
 
-/* The target's current vault role (NONE if not a member) after checking org membership. */
+/*
+ * After checking that the target is a member of this org: its current vault role (*cur, NONE if
+ * not a vault member) and the role it acts with on the vault (*eff: org owners and admins are
+ * OWNER on every vault, so a vault ADMIN cannot change their entry).
+ */
 static int
 member_target(struct db_tx *tx, const struct vt_uuid *vault, const struct vt_uuid *user,
-    enum vault_role *cur)
+    enum vault_role *cur, enum vault_role *eff)
 {
+	struct principal t;
 	struct db_params prm;
 	struct db_res *res = NULL;
 	int r;
 
 	*cur = VAULT_ROLE_NONE;
+	*eff = VAULT_ROLE_NONE;
 	db_params_init(&prm);
 	db_param_uuid(&prm, vault);
 	db_param_uuid(&prm, user);
-	r = db_query(tx, "SELECT vm.role FROM memberships m LEFT JOIN vault_members vm "
+	r = db_query(tx, "SELECT vm.role, m.org_role FROM memberships m LEFT JOIN vault_members vm "
 			 "ON vm.vault_id = $1 AND vm.user_id = m.user_id WHERE m.user_id = $2 "
 			 "FOR UPDATE OF m", &prm, &res);
 	db_params_free(&prm);
@@ -321,6 +330,10 @@ member_target(struct db_tx *tx, const struct vt_uuid *vault, const struct vt_uui
 	}
 	if (!db_res_isnull(res, 0, 0))
 		*cur = authz_vault_role_parse(db_res_text(res, 0, 0));
+	memset(&t, 0, sizeof(t));
+	t.kind = PRINCIPAL_USER;
+	t.org_role = authz_role_parse(db_res_text(res, 0, 1));
+	*eff = authz_vault_effective(&t, *cur);
 	db_res_free(res);
 	return 0;
 }
@@ -348,7 +361,7 @@ vault_member_put(struct db_tx *tx, const struct principal *p, const struct vt_uu
     const struct vt_uuid *user, const char *role_s, const struct audit_actor *who, json_t **out,
     char err[static VAULT_ERR_MAX])
 {
-	enum vault_role role = authz_vault_role_parse(role_s), eff, cur;
+	enum vault_role role = authz_vault_role_parse(role_s), eff, cur, target;
 	char vid[UUID_STR_LEN + 1], uid[UUID_STR_LEN + 1];
 	struct db_params prm;
 	int r;
@@ -363,15 +376,15 @@ vault_member_put(struct db_tx *tx, const struct principal *p, const struct vt_uu
 	}
 	if (p->kind != PRINCIPAL_USER)
 		return VT_ERR_FORBIDDEN;
-	if ((r = member_target(tx, id, user, &cur)) != 0) {
+	if ((r = member_target(tx, id, user, &cur, &target)) != 0) {
 		if (r == VT_ERR_NOT_FOUND)
 			snprintf(err, VAULT_ERR_MAX, "no such member of this organization");
 		return r;
 	}
-	if (role > eff || cur > eff) {
+	if (role > eff || target > eff) {
 		snprintf(err, VAULT_ERR_MAX, "your role on this vault (%s) cannot grant %s or change "
 					     "a %s", authz_vault_role_str(eff), authz_vault_role_str(role),
-		    authz_vault_role_str(cur));
+		    authz_vault_role_str(target));
 		return VT_ERR_FORBIDDEN;
 	}
 	uuid_format(id, vid);
@@ -400,7 +413,7 @@ int
 vault_member_delete(struct db_tx *tx, const struct principal *p, const struct vt_uuid *id,
     const struct vt_uuid *user, const struct audit_actor *who, char err[static VAULT_ERR_MAX])
 {
-	enum vault_role eff, cur;
+	enum vault_role eff, cur, target;
 	struct db_params prm;
 	int r, self = p->kind == PRINCIPAL_USER && uuid_eq(&p->user_id, user);
 
@@ -409,13 +422,13 @@ vault_member_delete(struct db_tx *tx, const struct principal *p, const struct vt
 		return r;
 	if (p->kind != PRINCIPAL_USER)
 		return VT_ERR_FORBIDDEN;
-	if ((r = member_target(tx, id, user, &cur)) != 0)
+	if ((r = member_target(tx, id, user, &cur, &target)) != 0)
 		return r;
 	if (cur == VAULT_ROLE_NONE)
 		return VT_ERR_NOT_FOUND;
-	if (!self && cur > eff) {
+	if (!self && target > eff) {
 		snprintf(err, VAULT_ERR_MAX, "your role on this vault (%s) cannot remove a %s",
-		    authz_vault_role_str(eff), authz_vault_role_str(cur));
+		    authz_vault_role_str(eff), authz_vault_role_str(target));
 		return VT_ERR_FORBIDDEN;
 	}
 	db_params_init(&prm);
