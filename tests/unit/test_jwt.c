@@ -689,7 +689,7 @@ payload_with_url_chars(char **b64)
 static void
 test_reject_non_base64url(void **state)
 {
-	char *p, *pb, *signing, *t, *c;
+	char *p, *pb = NULL, *signing, *t, *c;
 	size_t plen;
 
 	p = payload_with_url_chars(&pb);

@@ -115,8 +115,8 @@ static void
 test_totp_rfc6238_verify(void **state)
 {
 	static const enum hmac_alg algs[] = { HMAC_SHA1, HMAC_SHA256, HMAC_SHA512 };
-	const uint8_t *key;
-	size_t i, a, keylen;
+	const uint8_t *key = NULL;
+	size_t i, a, keylen = 0;
 	uint64_t matched;
 
 	for (i = 0; i < VT_NELEM(RFC6238); i++) {
