@@ -87,14 +87,14 @@ org_members(struct db_tx *tx, int limit, const char *cursor, json_t **out)
 	if (r != 0)
 		return r;
 	items = json_array();
-	n = db_res_rows(res) > limit ? limit : db_res_rows(res);
+	n = db_page_rows(res, limit);
 	for (i = 0; i < n; i++)
 		json_array_append_new(items, json_packx("{s:s, s:s, s:s, s:s, s:s}", "user_id",
 		    db_res_text(res, i, 0), "email", db_res_text(res, i, 1), "name",
 		    db_res_text(res, i, 2), "org_role", db_res_text(res, i, 3), "joined_at",
 		    db_res_text(res, i, 4)));
 	*out = json_packx("{s:o, s:s?}", "items", items, "next_cursor",
-	    db_res_rows(res) > limit ? db_res_text(res, n - 1, 0) : NULL);
+	    db_page_next(res, limit, 0));
 	db_res_free(res);
 	return 0;
 }

@@ -583,6 +583,18 @@ db_res_bytes(const struct db_res *r, int row, int col, struct vbuf *out)
 	return hex_decode(s + 2, n - 2, p, (n - 2) / 2) == 0 ? 0 : VT_ERR_DB;
 }
 
+int
+db_page_rows(const struct db_res *r, int limit)
+{
+	return PQntuples(r->res) > limit ? limit : PQntuples(r->res);
+}
+
+const char *
+db_page_next(const struct db_res *r, int limit, int col)
+{
+	return PQntuples(r->res) > limit ? PQgetvalue(r->res, limit - 1, col) : NULL;
+}
+
 void
 db_res_free(struct db_res *r)
 {

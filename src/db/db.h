@@ -95,4 +95,12 @@ int db_res_bool(const struct db_res *r, int row, int col);
 int db_res_bytes(const struct db_res *r, int row, int col, struct vbuf *out) VT_WUR;
 void db_res_free(struct db_res *r);
 
+/*
+ * Keyset pages: a list query asks for limit + 1 rows ordered by a unique column. page_rows is
+ * how many rows to return; page_next is the cursor for the next page (column col of the last
+ * returned row, borrowed) or NULL on the last page.
+ */
+int db_page_rows(const struct db_res *r, int limit);
+const char *db_page_next(const struct db_res *r, int limit, int col);
+
 #endif

@@ -369,7 +369,7 @@ secret_list(struct db_tx *tx, const struct principal *p, const struct vt_uuid *v
 	if (r != 0)
 		return r;
 	items = json_array();
-	n = db_res_rows(res) > limit ? limit : db_res_rows(res);
+	n = db_page_rows(res, limit);
 	for (i = 0; i < n; i++) {
 		if ((r = meta_from_row(res, i, &m)) != 0) {
 			json_decref(items);
@@ -380,7 +380,7 @@ secret_list(struct db_tx *tx, const struct principal *p, const struct vt_uuid *v
 		meta_clear(&m);
 	}
 	*out = json_packx("{s:o, s:s?}", "items", items, "next_cursor",
-	    db_res_rows(res) > limit ? db_res_text(res, n - 1, 0) : NULL);
+	    db_page_next(res, limit, 0));
 	db_res_free(res);
 	return 0;
 }

@@ -156,7 +156,7 @@ vault_list(struct db_tx *tx, const struct principal *p, int limit, const char *c
 	if (r != 0)
 		return r;
 	items = json_array();
-	n = db_res_rows(res) > limit ? limit : db_res_rows(res);
+	n = db_page_rows(res, limit);
 	for (i = 0; i < n; i++) {
 		enum vault_role member = db_res_isnull(res, i, 5) ? VAULT_ROLE_NONE :
 		    authz_vault_role_parse(db_res_text(res, i, 5));
@@ -164,7 +164,7 @@ vault_list(struct db_tx *tx, const struct principal *p, int limit, const char *c
 		json_array_append_new(items, vault_json(res, i, authz_vault_effective(p, member)));
 	}
 	*out = json_packx("{s:o, s:s?}", "items", items, "next_cursor",
-	    db_res_rows(res) > limit ? db_res_text(res, n - 1, 0) : NULL);
+	    db_page_next(res, limit, 0));
 	db_res_free(res);
 	return 0;
 }
@@ -287,14 +287,14 @@ vault_members(struct db_tx *tx, const struct principal *p, const struct vt_uuid 
 	if (r != 0)
 		return r;
 	items = json_array();
-	n = db_res_rows(res) > limit ? limit : db_res_rows(res);
+	n = db_page_rows(res, limit);
 	for (i = 0; i < n; i++)
 		json_array_append_new(items, json_packx("{s:s, s:s, s:s, s:s, s:s}", "user_id",
 		    db_res_text(res, i, 0), "email", db_res_text(res, i, 1), "name",
 		    db_res_text(res, i, 2), "role", db_res_text(res, i, 3), "created_at",
 		    db_res_text(res, i, 4)));
 	*out = json_packx("{s:o, s:s?}", "items", items, "next_cursor",
-	    db_res_rows(res) > limit ? db_res_text(res, n - 1, 0) : NULL);
+	    db_page_next(res, limit, 0));
 	db_res_free(res);
 	return 0;
 }
