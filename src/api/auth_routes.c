@@ -193,3 +193,61 @@ api_auth_accept_invite(struct http_req *req)
 	http_reply_json(req, 200, out);
 	return 0;
 }
+
+int
+api_auth_logout(struct http_req *req)
+{
+	struct audit_actor who;
+	int r;
+
+	api_actor(req, &who);
+	if ((r = auth_logout(req->tx, &req->principal, &who)) != 0)
+		return http_fail(req, r, r == VT_ERR_FORBIDDEN ? "only user sessions log out; "
+								 "revoke an API token instead" : NULL);
+	http_reply_empty(req, 204);
+	return 0;
+}
+
+int
+api_auth_logout_all(struct http_req *req)
+{
+	struct audit_actor who;
+	int r;
+
+	api_actor(req, &who);
+	if ((r = auth_logout_all(req->tx, &req->principal, &who)) != 0)
+		return http_fail(req, r, r == VT_ERR_FORBIDDEN ? "only user sessions log out; "
+								 "revoke an API token instead" : NULL);
+	http_reply_empty(req, 204);
+	return 0;
+}
+
+int
+api_auth_password(struct http_req *req)
+{
+	static const struct jfield fields[] = {
+		{ "current_password", JF_STRING, 1, 0, PASSWORD_MAX_LEN },
+		{ "new_password", JF_STRING, 1, 0, PASSWORD_MAX_LEN },
+		{ "totp_code", JF_STRING, 0, 1, 16 },
+	};
+	struct app *app = req->app;
+	char err[AUTH_ERR_MAX] = "";
+	struct audit_actor who;
+	json_t *body = NULL, *out = NULL;
+	int r;
+
+	if ((r = http_body_json(req, fields, VT_NELEM(fields), &body)) != 0)
+		return r;
+	api_actor(req, &who);
+	r = auth_change_password(&app->env, req->tx, &req->principal, body, &who, &out, err);
+	json_decref(body);
+	if (r == VT_ERR_FORBIDDEN || r == VT_ERR_MFA_REQUIRED || r == VT_ERR_RATE_LIMITED) {
+		req->commit_on_error = 1; /* the failed attempt (and its rate-limit hit) count */
+		if (r == VT_ERR_MFA_REQUIRED)
+			return http_fail(req, r, "a valid TOTP code is required (totp_code)");
+	}
+	if (r != 0)
+		return api_fail_msg(req, r, err);
+	http_reply_json(req, 200, out);
+	return 0;
+}

@@ -97,6 +97,18 @@ int auth_me(struct db_tx *tx, const struct principal *p, json_t **out) VT_WUR;
 int auth_switch_org(const struct auth_env *env, struct db_tx *tx, struct principal *p,
     const struct vt_uuid *org, const struct audit_actor *who, json_t **out) VT_WUR;
 
+/* POST /api/auth/logout: ends this session (its JWT) on the server. */
+int auth_logout(struct db_tx *tx, const struct principal *p, const struct audit_actor *who) VT_WUR;
+/* POST /api/auth/logout-all: ends every session of the user issued until now. */
+int auth_logout_all(struct db_tx *tx, const struct principal *p, const struct audit_actor *who) VT_WUR;
+/*
+ * POST /api/auth/password: checks the current password (and a TOTP code when MFA is on), sets
+ * the new one, ends every other session, and returns a fresh {token}.
+ */
+int auth_change_password(const struct auth_env *env, struct db_tx *tx, const struct principal *p,
+    const json_t *body, const struct audit_actor *who, json_t **out,
+    char err[static AUTH_ERR_MAX]) VT_WUR;
+
 /* --- TOTP MFA (mfa.c) --- */
 
 int mfa_enroll(const struct auth_env *env, struct db_tx *tx, const struct principal *p,

@@ -399,3 +399,145 @@ auth_switch_org(const struct auth_env *env, struct db_tx *tx, struct principal *
 	vt_str_wipe_free(jwt);
 	return r;
 }
+
+int
+auth_logout(struct db_tx *tx, const struct principal *p, const struct audit_actor *who)
+{
+	struct db_params prm;
+	char uid[UUID_STR_LEN + 1];
+	int r;
+
+	if (p->kind != PRINCIPAL_USER || p->session_id[0] == '\0')
+		return VT_ERR_FORBIDDEN;
+	db_params_init(&prm);
+	db_param_text(&prm, p->session_id);
+	db_param_uuid(&prm, &p->user_id);
+	db_param_int(&prm, p->session_exp);
+	/* Rows of this user's tokens that have expired anyway are dropped on the way. */
+	r = db_query(tx, "WITH gone AS (DELETE FROM revoked_sessions WHERE user_id = $2 "
+			 "AND expires_at < now()) "
+			 "INSERT INTO revoked_sessions (jti, user_id, expires_at) "
+			 "VALUES ($1, $2, to_timestamp($3::bigint)) ON CONFLICT (jti) DO NOTHING",
+	    &prm, NULL);
+	db_params_free(&prm);
+	if (r != 0)
+		return r;
+	uuid_format(&p->user_id, uid);
+	return audit_record(tx, who, "LOGOUT", "user", uid, AUDIT_SUCCESS, NULL);
+}
+
+/* Ends every session of the user issued before this second (JWT iat has 1 s resolution). */
+static int
+end_sessions(struct db_tx *tx, const struct vt_uuid *user)
+{
+	struct db_params prm;
+	int r;
+
+	db_params_init(&prm);
+	db_param_uuid(&prm, user);
+	r = db_exec_one(tx, "UPDATE users SET sessions_valid_after = date_trunc('second', now()) "
+			    "WHERE id = $1", &prm);
+	db_params_free(&prm);
+	return r;
+}
+
+int
+auth_logout_all(struct db_tx *tx, const struct principal *p, const struct audit_actor *who)
+{
+	char uid[UUID_STR_LEN + 1];
+	int r;
+
+	if (p->kind != PRINCIPAL_USER)
+		return VT_ERR_FORBIDDEN;
+	if ((r = end_sessions(tx, &p->user_id)) != 0)
+		return r;
+	uuid_format(&p->user_id, uid);
+	return audit_record(tx, who, "SESSIONS_REVOKED", "user", uid, AUDIT_SUCCESS, NULL);
+}
+
+/* The refused attempt is on the trail (the caller commits despite the error). */
+static int
+password_change_failed(struct db_tx *tx, const struct audit_actor *who, const char *uid,
+    const char *reason)
+{
+	json_t *d = json_packx("{s:s}", "reason", reason);
+	int r = audit_record(tx, who, "PASSWORD_CHANGED", "user", uid, AUDIT_FAILURE, d);
+
+	json_decref(d);
+	if (r != 0)
+		return r;
+	return strcmp(reason, "mfa_required") == 0 ? VT_ERR_MFA_REQUIRED : VT_ERR_FORBIDDEN;
+}
+
+int
+auth_change_password(const struct auth_env *env, struct db_tx *tx, const struct principal *p,
+    const json_t *body, const struct audit_actor *who, json_t **out, char err[static AUTH_ERR_MAX])
+{
+	const char *cur = json_get_str(body, "current_password");
+	const char *next = json_get_str(body, "new_password");
+	char hash[PASSWORD_HASH_MAX], uid[UUID_STR_LEN + 1];
+	struct db_res *res = NULL;
+	struct db_params prm;
+	char *jwt = NULL, *old = NULL;
+	int r;
+
+	*out = NULL;
+	hash[0] = '\0';
+	if (p->kind != PRINCIPAL_USER)
+		return VT_ERR_FORBIDDEN;
+	uuid_format(&p->user_id, uid);
+	/* A stolen session must not be able to guess the current password at leisure. */
+	snprintf(hash, sizeof(hash), "pwchange:%s", uid);
+	if ((r = auth_rate_hit(env, tx, hash)) != 0)
+		return r;
+	hash[0] = '\0';
+	if ((r = password_check_policy(next, strlen(next), err, AUTH_ERR_MAX)) != 0) {
+		/* The policy names "password"; this body calls it new_password. */
+		snprintf(err, AUTH_ERR_MAX, "field 'new_password': must be %d to %d bytes without NUL",
+		    PASSWORD_MIN_LEN, PASSWORD_MAX_LEN);
+		return r;
+	}
+	if ((r = db_query(tx, "SELECT password_hash FROM vt_self_credentials()", NULL, &res)) != 0)
+		return r;
+	if (db_res_rows(res) == 1 && !db_res_isnull(res, 0, 0))
+		old = xstrdup(db_res_text(res, 0, 0));
+	db_res_free(res);
+	if (old == NULL) {
+		password_verify_dummy(cur, strlen(cur));
+		r = VT_ERR_VERIFY;
+	} else {
+		r = password_verify(old, cur, strlen(cur));
+	}
+	vt_str_wipe_free(old);
+	if (r != 0) {
+		snprintf(err, AUTH_ERR_MAX, "field 'current_password': is not correct");
+		r = password_change_failed(tx, who, uid, "bad_password");
+		goto out;
+	}
+	/* With MFA on, a stolen session and a known password are not enough. */
+	if ((r = mfa_check_login(env, tx, &p->user_id, json_get_str(body, "totp_code"))) != 0) {
+		if (r == VT_ERR_MFA_REQUIRED)
+			r = password_change_failed(tx, who, uid, "mfa_required");
+		goto out;
+	}
+	if ((r = password_hash(next, strlen(next), hash)) != 0)
+		goto out;
+	db_params_init(&prm);
+	db_param_uuid(&prm, &p->user_id);
+	db_param_text(&prm, hash);
+	r = db_exec_one(tx, "UPDATE users SET password_hash = $2 WHERE id = $1", &prm);
+	db_params_free(&prm);
+	if (r != 0 || (r = end_sessions(tx, &p->user_id)) != 0)
+		goto out;
+	if ((r = audit_record(tx, who, "PASSWORD_CHANGED", "user", uid, AUDIT_SUCCESS, NULL)) != 0)
+		goto out;
+	/* Every older session is over; this one continues with a new token (same expiry). */
+	if ((r = auth_issue_jwt(env, &p->user_id, &p->org_id, p->session_exp, &jwt)) != 0)
+		goto out;
+	*out = json_packx("{s:s}", "token", jwt);
+	r = 0;
+ out:
+	sodium_memzero(hash, sizeof(hash));
+	vt_str_wipe_free(jwt);
+	return r;
+}

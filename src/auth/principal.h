@@ -44,6 +44,8 @@ struct principal {
 	enum org_role org_role;  /* PRINCIPAL_USER, loaded per request */
 	uint32_t scopes;         /* PRINCIPAL_API_TOKEN */
 	int64_t session_exp;     /* PRINCIPAL_USER: the JWT's expiry (Unix seconds) */
+	int64_t session_iat;     /* PRINCIPAL_USER: when the JWT was issued */
+	char session_id[24];     /* PRINCIPAL_USER: the JWT's jti (for logout) */
 	char email[PRINCIPAL_EMAIL_MAX + 1];
 	char token_name[PRINCIPAL_NAME_MAX + 1];
 };

@@ -126,6 +126,8 @@ auth_bearer_resolve(const struct auth_env *env, const char *bearer, struct princ
 	p->user_id = c.sub;
 	p->org_id = c.org;
 	p->session_exp = c.exp;
+	p->session_iat = c.iat;
+	snprintf(p->session_id, sizeof(p->session_id), "%s", c.jti);
 	return 0;
 }
 
@@ -146,15 +148,28 @@ auth_principal_bind(struct db_tx *tx, struct principal *p)
 	if ((db_tx_user(tx) == NULL || !uuid_eq(db_tx_user(tx), &p->user_id)) &&
 	    (r = db_tx_set_user(tx, &p->user_id)) != 0)
 		return r;
+	/*
+	 * Membership, role and whether the session was ended (log out everywhere, password change,
+	 * or this token logged out), all in the one query every request already makes.
+	 */
 	db_params_init(&prm);
 	db_param_uuid(&prm, &p->user_id);
-	r = db_query(tx, "SELECT m.org_role, u.email FROM memberships m JOIN users u "
-			 "ON u.id = m.user_id WHERE m.user_id = $1", &prm, &res);
+	db_param_int(&prm, p->session_iat);
+	db_param_text(&prm, p->session_id);
+	r = db_query(tx, "SELECT m.org_role, u.email, "
+			 " u.sessions_valid_after > to_timestamp($2::bigint), "
+			 " EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.jti = $3) "
+			 "FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.user_id = $1",
+	    &prm, &res);
 	db_params_free(&prm);
 	if (r != 0)
 		return r;
 	if (db_res_rows(res) != 1) {
 		r = VT_ERR_UNAUTHORIZED; /* no longer a member of the token's org */
+		goto out;
+	}
+	if (db_res_bool(res, 0, 2) || db_res_bool(res, 0, 3)) {
+		r = VT_ERR_UNAUTHORIZED; /* the session was ended */
 		goto out;
 	}
 	p->org_role = authz_role_parse(db_res_text(res, 0, 0));

@@ -116,6 +116,7 @@ void cli_print_object(const json_t *obj, const char *const *keys, const char *co
 int cmd_register_main(int argc, char **argv);
 int cmd_login_main(int argc, char **argv);
 int cmd_logout_main(int argc, char **argv);
+int cmd_passwd_main(int argc, char **argv);
 int cmd_whoami_main(int argc, char **argv);
 int cmd_org_main(int argc, char **argv);
 int cmd_token_main(int argc, char **argv);

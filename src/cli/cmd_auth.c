@@ -144,19 +144,97 @@ cmd_login_main(int argc, char **argv)
 int
 cmd_logout_main(int argc, char **argv)
 {
-	static const char usage[] = "usage: vaultterm logout\n\nForgets the saved session token. "
-				    "(User tokens expire on their own after JWT_TTL.)\n";
+	static const struct cli_optspec specs[] = { { "all", 0, 0 } };
+	static const char usage[] =
+	    "usage: vaultterm logout [--all]\n\n"
+	    "Ends this session on the server (its token stops working at once) and forgets the\n"
+	    "saved token. --all ends every session of your account, on every device.\n"
+	    "API tokens are not sessions: revoke them with `vaultterm token revoke`.\n";
 	struct cli_args a;
-	int r;
+	json_t *resp = NULL;
+	int r, rs = 0;
 
-	if ((r = cli_parse(argc, argv, NULL, 0, usage, &a)) != 0)
+	if ((r = cli_parse(argc, argv, specs, VT_NELEM(specs), usage, &a)) != 0)
 		return r == 1 ? 0 : r;
 	if (a.npositional > 0) {
 		fputs(usage, stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if ((r = cli_token_delete()) == 0)
-		printf("Logged out.\n");
+	if (cli_token_present()) {
+		rs = cli_call("POST", cli_opt(&a, "all") != NULL ? "/api/auth/logout-all" :
+		    "/api/auth/logout", NULL, 1, &resp);
+		json_decref(resp);
+		/* An already dead session (401) is logged out; anything else is reported. */
+		if (rs == CLI_EXIT_AUTH)
+			rs = 0;
+	}
+	if ((r = cli_token_delete()) != 0)
+		return r;
+	if (rs != 0) {
+		fprintf(stderr, "vaultterm: the saved token was removed, but the server did not "
+				"confirm the session ended\n");
+		return rs;
+	}
+	printf(cli_opt(&a, "all") != NULL ? "Logged out everywhere.\n" : "Logged out.\n");
+	return 0;
+}
+
+int
+cmd_passwd_main(int argc, char **argv)
+{
+	static const struct cli_optspec specs[] = { { "password-stdin", 0, 0 }, { "totp", 1, 0 } };
+	static const char usage[] =
+	    "usage: vaultterm passwd [--password-stdin] [--totp CODE]\n\n"
+	    "Changes your password. Every other session of your account ends; this one continues\n"
+	    "with a new saved token. Prompts for the current and the new password (twice), or reads\n"
+	    "two lines (current, new) from stdin with --password-stdin. With MFA on, pass --totp.\n";
+	struct cli_args a;
+	json_t *body = NULL, *resp = NULL;
+	char *cur = NULL, *next = NULL, *again = NULL;
+	const char *tok;
+	int r, from_stdin;
+
+	if ((r = cli_parse(argc, argv, specs, VT_NELEM(specs), usage, &a)) != 0)
+		return r == 1 ? 0 : r;
+	if (a.npositional > 0) {
+		fputs(usage, stderr);
+		return CLI_EXIT_USAGE;
+	}
+	from_stdin = cli_opt(&a, "password-stdin") != NULL;
+	cur = cli_read_secret("Current password: ", from_stdin);
+	next = cur != NULL ? cli_read_secret("New password: ", from_stdin) : NULL;
+	if (next != NULL && !from_stdin && isatty(STDIN_FILENO)) {
+		again = cli_read_secret("Repeat new password: ", 0);
+		if (again == NULL || strcmp(again, next) != 0) {
+			fprintf(stderr, "vaultterm passwd: the new passwords do not match\n");
+			r = CLI_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (cur == NULL || next == NULL) {
+		fprintf(stderr, "vaultterm passwd: the current and the new password are needed\n");
+		r = CLI_EXIT_USAGE;
+		goto out;
+	}
+	body = json_pack("{s:s, s:s}", "current_password", cur, "new_password", next);
+	if (cli_opt(&a, "totp") != NULL)
+		json_object_set_new(body, "totp_code", json_string(cli_opt(&a, "totp")));
+	if ((r = cli_call("POST", "/api/auth/password", body, 1, &resp)) != 0)
+		goto out;
+	tok = json_string_value(json_object_get(resp, "token"));
+	if (tok == NULL) {
+		fprintf(stderr, "vaultterm passwd: the server did not return a token\n");
+		r = CLI_EXIT_LOCAL;
+		goto out;
+	}
+	if ((r = cli_token_save(tok)) == 0)
+		printf("Password changed. Other sessions have ended; the new token is saved.\n");
+ out:
+	json_decref(body);
+	json_decref(resp);
+	vt_str_wipe_free(cur);
+	vt_str_wipe_free(next);
+	vt_str_wipe_free(again);
 	return r;
 }
 

@@ -105,6 +105,12 @@ else
 	fail "rotate-master: $(cat "$VT_TMP/rot.err")"
 fi
 
+# A logged-out session (revoked_sessions).
+api POST /api/auth/login "$(jq -nc --arg p "$PW" '{email:"alice@rls.example",password:$p}')"
+expect_status 200 "alice logs in again"
+api POST /api/auth/logout "" "$(jq -r .token <<<"$BODY")"
+expect_status 204 "and logs that session out"
+
 # A tenant LOGIN_FAILED row and a system (org_id NULL) one.
 api POST /api/auth/login "$(jq -nc '{email:"alice@rls.example",password:"wrong password here"}')"
 expect_status 401 "bad password"
@@ -117,7 +123,7 @@ TABLES_SQL="SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.re
 	ORDER BY 1"
 tables=$(psql_super "$TABLES_SQL")
 for t in api_tokens audit_log auth_rate_limits invites memberships orgs users keyring_check \
-	master_keys secret_versions secrets vault_members vaults; do
+	master_keys revoked_sessions secret_versions secrets vault_members vaults; do
 	grep -qx "$t" <<<"$tables" && pass || fail "(a) table $t is missing from the enumeration"
 done
 ntables=0
