@@ -85,8 +85,8 @@ api_dispatch(struct http_req *req, const struct http_route *route)
 		db_tx_rollback(req->tx);
 		req->tx = NULL;
 		if (r == VT_ERR_UNAUTHORIZED)
-			return http_fail(req, r, "this session is no longer valid for its "
-						 "organization; log in again");
+			return http_fail(req, r, "this session has ended, or is no longer valid "
+						 "for its organization; log in again");
 		return http_fail(req, r, NULL);
 	}
 	r = route->fn(req);

@@ -426,7 +426,11 @@ auth_logout(struct db_tx *tx, const struct principal *p, const struct audit_acto
 	return audit_record(tx, who, "LOGOUT", "user", uid, AUDIT_SUCCESS, NULL);
 }
 
-/* Ends every session of the user issued before this second (JWT iat has 1 s resolution). */
+/*
+ * Ends every session of the user issued before this second (JWT iat has 1 s resolution). The
+ * cut-off comes from this server's clock, the same clock that stamps iat, so a skew between the
+ * server and the database cannot refuse the token issued right after it.
+ */
 static int
 end_sessions(struct db_tx *tx, const struct vt_uuid *user)
 {
@@ -435,7 +439,8 @@ end_sessions(struct db_tx *tx, const struct vt_uuid *user)
 
 	db_params_init(&prm);
 	db_param_uuid(&prm, user);
-	r = db_exec_one(tx, "UPDATE users SET sessions_valid_after = date_trunc('second', now()) "
+	db_param_int(&prm, vtime_now_us() / 1000000);
+	r = db_exec_one(tx, "UPDATE users SET sessions_valid_after = to_timestamp($2::bigint) "
 			    "WHERE id = $1", &prm);
 	db_params_free(&prm);
 	return r;
@@ -466,7 +471,7 @@ password_change_failed(struct db_tx *tx, const struct audit_actor *who, const ch
 	json_decref(d);
 	if (r != 0)
 		return r;
-	return strcmp(reason, "mfa_required") == 0 ? VT_ERR_MFA_REQUIRED : VT_ERR_FORBIDDEN;
+	return strncmp(reason, "mfa_", 4) == 0 ? VT_ERR_MFA_REQUIRED : VT_ERR_FORBIDDEN;
 }
 
 int
@@ -517,7 +522,8 @@ auth_change_password(const struct auth_env *env, struct db_tx *tx, const struct 
 	/* With MFA on, a stolen session and a known password are not enough. */
 	if ((r = mfa_check_login(env, tx, &p->user_id, json_get_str(body, "totp_code"))) != 0) {
 		if (r == VT_ERR_MFA_REQUIRED)
-			r = password_change_failed(tx, who, uid, "mfa_required");
+			r = password_change_failed(tx, who, uid,
+			    json_get_str(body, "totp_code") == NULL ? "mfa_required" : "mfa_invalid");
 		goto out;
 	}
 	if ((r = password_hash(next, strlen(next), hash)) != 0)

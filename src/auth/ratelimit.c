@@ -1,7 +1,8 @@
 /*
  * Fixed-window rate limits kept in PostgreSQL (an UNLOGGED table behind vt_rate_hit()), so every
- * server sharing the database enforces one limit. A hit is committed in its own transaction: a
- * request that later fails still counts.
+ * server sharing the database enforces one limit. Without a caller transaction a hit commits in its
+ * own, so a request that later fails still counts; inside the request's transaction (per-account
+ * limits) it commits with the request, which then commits even on the failures that must count.
  */
 #include "auth/auth.h"
 

@@ -152,13 +152,18 @@ cmd_logout_main(int argc, char **argv)
 	    "API tokens are not sessions: revoke them with `vaultterm token revoke`.\n";
 	struct cli_args a;
 	json_t *resp = NULL;
-	int r, rs = 0;
+	const char *env = getenv("VAULTTERM_TOKEN");
+	int r, rs = 0, from_env = env != NULL && env[0] != '\0';
 
 	if ((r = cli_parse(argc, argv, specs, VT_NELEM(specs), usage, &a)) != 0)
 		return r == 1 ? 0 : r;
 	if (a.npositional > 0) {
 		fputs(usage, stderr);
 		return CLI_EXIT_USAGE;
+	}
+	if (!cli_token_present() && cli_opt(&a, "all") != NULL) {
+		fprintf(stderr, "vaultterm: not logged in: there is no session to end everywhere\n");
+		return CLI_EXIT_AUTH;
 	}
 	if (cli_token_present()) {
 		rs = cli_call("POST", cli_opt(&a, "all") != NULL ? "/api/auth/logout-all" :
@@ -168,8 +173,12 @@ cmd_logout_main(int argc, char **argv)
 		if (rs == CLI_EXIT_AUTH)
 			rs = 0;
 	}
-	if ((r = cli_token_delete()) != 0)
+	/* The session in VAULTTERM_TOKEN is not the saved file's: leave the file alone then. */
+	if (!from_env && (r = cli_token_delete()) != 0)
 		return r;
+	if (from_env)
+		fprintf(stderr, "vaultterm: ended the session in VAULTTERM_TOKEN; unset the variable "
+				"(the saved token file, if any, was left as it is)\n");
 	if (rs != 0) {
 		fprintf(stderr, "vaultterm: the saved token was removed, but the server did not "
 				"confirm the session ended\n");
@@ -227,8 +236,12 @@ cmd_passwd_main(int argc, char **argv)
 		r = CLI_EXIT_LOCAL;
 		goto out;
 	}
-	if ((r = cli_token_save(tok)) == 0)
+	if ((r = cli_token_save(tok)) == 0) {
 		printf("Password changed. Other sessions have ended; the new token is saved.\n");
+		if (getenv("VAULTTERM_TOKEN") != NULL && getenv("VAULTTERM_TOKEN")[0] != '\0')
+			fprintf(stderr, "vaultterm: VAULTTERM_TOKEN still holds the ended session; "
+					"unset it to use the saved token\n");
+	}
  out:
 	json_decref(body);
 	json_decref(resp);

@@ -127,4 +127,19 @@ vt logout >/dev/null && pass || fail "vt logout"
 [ -e "$CLI_DIR/token" ] && fail "logout left the token file" || pass
 expect_eq 401 "$(me_status "$BOB2")" "CLI logout ended the session on the server"
 vt logout >/dev/null && pass || fail "logout without a token is fine"
+rc=0
+vt logout --all >/dev/null 2>&1 || rc=$?
+expect_eq 4 "$rc" "logout --all without a token: not logged in (exit 4)"
+# VAULTTERM_TOKEN: logout ends that session and leaves the saved file (another session) alone.
+printf '%s\n' "$NEWPW" | vt login --email bob@example.com --password-stdin >/dev/null
+FILE_TOK=$(cat "$CLI_DIR/token")
+login bob@example.com "$NEWPW"
+ENV_TOK=$(jb .token)
+VAULTTERM_TOKEN=$ENV_TOK vt logout >/dev/null 2>&1 && pass || fail "logout with VAULTTERM_TOKEN"
+expect_eq 401 "$(me_status "$ENV_TOK")" "the environment's session ended"
+[ -f "$CLI_DIR/token" ] && pass || fail "the saved token file was deleted"
+expect_eq 200 "$(me_status "$FILE_TOK")" "the saved session is untouched"
+# A wrong TOTP code on a password change is recorded as mfa_invalid, a missing one as mfa_required.
+api GET "/api/audit?action=PASSWORD_CHANGED&limit=500" "" "$APITOK"
+expect_jq '[.items[] | select(.outcome == "failure") | .detail.reason] | index("mfa_required") != null' "mfa_required recorded"
 finish
