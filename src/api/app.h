@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "audit/sequencer.h"
+#include "audit/signing.h"
 #include "auth/auth.h"
 #include "base/config.h"
 #include "crypto/keyring.h"
@@ -19,6 +21,8 @@ struct app {
 	struct keyring *keyring;
 	struct db_pool *pool;
 	struct auth_env env;
+	struct audit_keys *audit_keys;  /* the audit chain's signing root */
+	struct sequencer *sequencer;    /* NULL only in tools that do not serve */
 };
 
 /* The route table and its size. */
@@ -77,6 +81,12 @@ int api_secrets_delete(struct http_req *req);
 int api_secrets_reveal(struct http_req *req);
 int api_secrets_totp(struct http_req *req);
 int api_events_list(struct http_req *req);
+int api_audit_checkpoints(struct http_req *req);
+int api_audit_checkpoint_latest(struct http_req *req);
+int api_audit_proof_inclusion(struct http_req *req);
+int api_audit_proof_consistency(struct http_req *req);
+int api_audit_export(struct http_req *req);
+int api_audit_public_key(struct http_req *req);
 
 /* `vaultterm server` and `vaultterm migrate` (serve.c). */
 int cmd_server_main(int argc, char **argv);

@@ -57,6 +57,11 @@ api_dispatch(struct http_req *req, const struct http_route *route)
 
 	if (route->flags & ROUTE_NO_TX)
 		return route->fn(req);
+	/* A rolled-back audit chain halts a production deployment until an operator says so. */
+	if (app->cfg.production && sequencer_halted(app->sequencer, NULL, 0))
+		return http_fail(req, VT_ERR_UNAVAILABLE, "audit rollback detected: the database is "
+		    "behind the license counter; an operator must run `vaultterm operator "
+		    "ack-rollback` (see docs/operations.md)");
 	if (req->has_bearer && req->auth_err != 0) {
 		if (req->auth_err == VT_ERR_UNAVAILABLE)
 			return http_fail(req, VT_ERR_UNAVAILABLE, NULL);

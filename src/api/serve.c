@@ -405,6 +405,40 @@ cmd_server_main(int argc, char **argv)
 				  "database");
 		goto out;
 	}
+	if ((i = audit_keys_load(app.pool, app.keyring, app.cfg.audit_deployment_name,
+	    &app.audit_keys)) != 0) {
+		log_fatal("refusing to start: cannot load the audit signing key (%s)",
+		    i == VT_ERR_CRYPTO ? "it does not open under this master key" : vt_err_str(i));
+		goto out;
+	}
+	{
+		struct sequencer_config sc;
+		char *lsp = app.cfg.license_state_path != NULL ?
+		    xstrdup(app.cfg.license_state_path) : dev_mode ?
+		    xasprintf("%s/license-state", data_dir) : NULL;
+
+		memset(&sc, 0, sizeof(sc));
+		sc.enabled = app.cfg.audit_sequencer;
+		sc.production = app.cfg.production;
+		sc.checkpoint_interval_ms = app.cfg.audit_checkpoint_interval_ms;
+		sc.checkpoint_rows = app.cfg.audit_checkpoint_rows;
+		sc.verify_interval_ms = app.cfg.audit_verify_interval_ms;
+		sc.witness_file = app.cfg.audit_witness_file;
+		sc.license_state_path = lsp;
+		if (sc.enabled && lsp == NULL) {
+			log_fatal("refusing to start: LICENSE_STATE_PATH is required without --dev "
+				  "(the audit chain's anti-rollback counter), or set "
+				  "AUDIT_SEQUENCER=off on a server that must never sequence");
+			goto out;
+		}
+		i = sequencer_start(app_conn, app.keyring, app.audit_keys, &sc, &app.sequencer);
+		free(lsp);
+		if (i != 0) {
+			log_fatal("refusing to start: the audit sequencer cannot start (%s)",
+			    vt_err_str(i));
+			goto out;
+		}
+	}
 	app.env.pool = app.pool;
 	app.env.keyring = app.keyring;
 	app.env.jwt_key = app.cfg.jwt_secret;
@@ -454,6 +488,8 @@ cmd_server_main(int argc, char **argv)
 	rc = unclean;
  out:
 	http_server_stop(http);
+	sequencer_stop(app.sequencer);
+	audit_keys_free(app.audit_keys);
 	db_pool_close(app.pool);
 	cluster_stop(cluster);
 	keyring_free(app.keyring);
@@ -498,11 +534,18 @@ static void
 operator_usage(FILE *f)
 {
 	fprintf(f, "usage: vaultterm operator rotate-master [--dev] [--data-dir DIR] "
-		   "[--settle-ms N]\n\n"
+		   "[--settle-ms N]\n"
+		   "       vaultterm operator ack-rollback [--dev] [--data-dir DIR] "
+		   "[--note TEXT]\n\n"
 		   "  rotate-master   add a master key version (stored only wrapped under the root\n"
 		   "                  key) and re-wrap every data key under it: secret versions of\n"
 		   "                  every org and users' TOTP seeds. No data is re-encrypted.\n"
 		   "                  Audited as MASTER_KEY_ROTATED in each org's trail.\n\n"
+		   "  ack-rollback    acknowledge an AUDIT_ROLLBACK_DETECTED halt (the database is\n"
+		   "                  behind the license counter) after investigating it: the\n"
+		   "                  sequencer re-anchors the counter on the database and a\n"
+		   "                  production server serves again. Needs the master key;\n"
+		   "                  audited as AUDIT_ROLLBACK_ACKNOWLEDGED with --note.\n\n"
 		   "  --dev, --data-dir DIR   use the running embedded cluster of `vaultterm server "
 		   "--dev`\n"
 		   "                  (default ./" DEV_DATA_DIR_DEFAULT "); otherwise DATABASE_URL\n"
@@ -522,6 +565,7 @@ cmd_operator_main(int argc, char **argv)
 	const char *data_dir = NULL;
 	char *conn = NULL;
 	uint64_t settle = 2 * KEYSTORE_SYNC_INTERVAL_MS + 1000;
+	const char *note = NULL;
 	int i, dev_mode = 0, rc = 1;
 
 	memset(&app, 0, sizeof(app));
@@ -530,7 +574,7 @@ cmd_operator_main(int argc, char **argv)
 		operator_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	if (strcmp(argv[1], "rotate-master") != 0) {
+	if (strcmp(argv[1], "rotate-master") != 0 && strcmp(argv[1], "ack-rollback") != 0) {
 		fprintf(stderr, "vaultterm operator: unknown subcommand '%s'\n\n", argv[1]);
 		operator_usage(stderr);
 		return 2;
@@ -542,6 +586,8 @@ cmd_operator_main(int argc, char **argv)
 		    i + 1 < argc) {
 			data_dir = argv[++i];
 			dev_mode = 1;
+		} else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc) {
+			note = argv[++i];
 		} else if (strcmp(argv[i], "--settle-ms") == 0 && i + 1 < argc) {
 			if (num_parse_u64(argv[++i], 0, 600000, &settle) != 0) {
 				fprintf(stderr, "vaultterm operator: --settle-ms must be 0 to 600000\n");
@@ -579,6 +625,23 @@ cmd_operator_main(int argc, char **argv)
 		log_fatal(i == VT_ERR_CRYPTO ? "the master key is not the one this database was "
 					       "created with; refusing to rotate" :
 					       "cannot read the keyring check from the database");
+		goto out;
+	}
+	if (strcmp(argv[1], "ack-rollback") == 0) {
+		char msg[SEQUENCER_REASON_MAX];
+
+		i = sequencer_ack_rollback(app.pool, app.keyring, note, msg);
+		if (i == VT_ERR_NOT_FOUND) {
+			printf("%s; nothing to acknowledge\n", msg);
+			rc = 0;
+		} else if (i != 0) {
+			log_fatal("ack-rollback: cannot record the acknowledgement (%s)",
+			    vt_err_str(i));
+		} else {
+			printf("acknowledged: %s\nThe sequencer re-anchors the license counter within "
+			       "a second; recorded as AUDIT_ROLLBACK_ACKNOWLEDGED.\n", msg);
+			rc = 0;
+		}
 		goto out;
 	}
 	if (vault_rotate_master(app.pool, app.keyring, settle, &rep, verr) != 0) {

@@ -158,18 +158,50 @@ audit_rows_free(struct audit_row *rows, int n)
 
 	if (rows == NULL)
 		return;
-	for (i = 0; i < n; i++) {
-		free(rows[i].actor_type);
-		free(rows[i].actor_email);
-		free(rows[i].action);
-		free(rows[i].resource_type);
-		free(rows[i].resource_id);
-		free(rows[i].outcome);
-		free(rows[i].source_ip);
-		free(rows[i].request_id);
-		free(rows[i].detail);
-	}
+	for (i = 0; i < n; i++)
+		audit_row_clear(&rows[i]);
 	free(rows);
+}
+
+int
+audit_row_from_res(const struct db_res *res, int i, int c, struct audit_row *a)
+{
+	int r;
+
+	if ((r = db_res_uuid(res, i, c, &a->id)) != 0 ||
+	    (r = db_res_int(res, i, c + 2, &a->time_us)) != 0)
+		return r;
+	a->has_org = !db_res_isnull(res, i, c + 1);
+	if (a->has_org && (r = db_res_uuid(res, i, c + 1, &a->org)) != 0)
+		return r;
+	a->has_actor_id = !db_res_isnull(res, i, c + 4);
+	if (a->has_actor_id && (r = db_res_uuid(res, i, c + 4, &a->actor_id)) != 0)
+		return r;
+	a->actor_type = col_dup(res, i, c + 3);
+	a->actor_email = col_dup(res, i, c + 5);
+	a->action = col_dup(res, i, c + 6);
+	a->resource_type = col_dup(res, i, c + 7);
+	a->resource_id = col_dup(res, i, c + 8);
+	a->outcome = col_dup(res, i, c + 9);
+	a->source_ip = col_dup(res, i, c + 10);
+	a->request_id = col_dup(res, i, c + 11);
+	a->detail = col_dup(res, i, c + 12);
+	return 0;
+}
+
+void
+audit_row_clear(struct audit_row *a)
+{
+	free(a->actor_type);
+	free(a->actor_email);
+	free(a->action);
+	free(a->resource_type);
+	free(a->resource_id);
+	free(a->outcome);
+	free(a->source_ip);
+	free(a->request_id);
+	free(a->detail);
+	memset(a, 0, sizeof(*a));
 }
 
 int
@@ -207,7 +239,7 @@ audit_list(struct db_tx *tx, const struct audit_filter *f, struct audit_row **ro
 	sql = xasprintf(
 	    "SELECT id, org_id, (extract(epoch FROM time) * 1000000)::bigint, actor_type, actor_id, "
 	    " actor_email, action, resource_type, resource_id, outcome, source_ip, request_id, "
-	    " detail, seq "
+	    " detail, seq, (SELECT x.idx FROM audit_index x WHERE x.audit_id = audit_log.id) "
 	    "FROM audit_log WHERE org_id = vt_current_org() "
 	    " AND ($1::text IS NULL OR action = $1) "
 	    " AND ($2::uuid IS NULL OR actor_id = $2) "
@@ -228,27 +260,11 @@ audit_list(struct db_tx *tx, const struct audit_filter *f, struct audit_row **ro
 		nrows = limit;
 	out = xcalloc((size_t)(nrows > 0 ? nrows : 1), sizeof(*out));
 	for (i = 0; i < nrows; i++) {
-		struct audit_row *a = &out[i];
-
-		if ((r = db_res_uuid(res, i, 0, &a->id)) != 0 ||
-		    (r = db_res_int(res, i, 2, &a->time_us)) != 0 ||
-		    (r = db_res_int(res, i, 13, &a->seq)) != 0)
+		out[i].index = -1;
+		if ((r = audit_row_from_res(res, i, 0, &out[i])) != 0 ||
+		    (r = db_res_int(res, i, 13, &out[i].seq)) != 0 ||
+		    (!db_res_isnull(res, i, 14) && (r = db_res_int(res, i, 14, &out[i].index)) != 0))
 			goto fail;
-		a->has_org = !db_res_isnull(res, i, 1);
-		if (a->has_org && (r = db_res_uuid(res, i, 1, &a->org)) != 0)
-			goto fail;
-		a->has_actor_id = !db_res_isnull(res, i, 4);
-		if (a->has_actor_id && (r = db_res_uuid(res, i, 4, &a->actor_id)) != 0)
-			goto fail;
-		a->actor_type = col_dup(res, i, 3);
-		a->actor_email = col_dup(res, i, 5);
-		a->action = col_dup(res, i, 6);
-		a->resource_type = col_dup(res, i, 7);
-		a->resource_id = col_dup(res, i, 8);
-		a->outcome = col_dup(res, i, 9);
-		a->source_ip = col_dup(res, i, 10);
-		a->request_id = col_dup(res, i, 11);
-		a->detail = col_dup(res, i, 12);
 	}
 	if (db_res_rows(res) > limit)
 		*next_seq = out[nrows - 1].seq;
@@ -343,8 +359,8 @@ audit_row_json(const struct audit_row *row)
 	uuid_format(&row->id, id);
 	vtime_format_rfc3339(row->time_us, t);
 	/* "index" is the row's position in its org's Merkle log, assigned by the sequencer. */
-	return json_packx("{s:s, s:n, s:s, s:s, s:o, s:o, s:s, s:s?, s:s?, s:o}", "id", id, "index",
-	    "time", t, "action", row->action, "actor", actor_json(row), "resource",
+	return json_packx("{s:s, s:o, s:s, s:s, s:o, s:o, s:s, s:s?, s:s?, s:o}", "id", id, "index",
+	    row->index >= 0 ? json_integer((json_int_t)row->index) : json_null(), "time", t, "action", row->action, "actor", actor_json(row), "resource",
 	    resource_json(row), "outcome", row->outcome, "source_ip", row->source_ip, "request_id",
 	    row->request_id, "detail", detail_json(row->detail));
 }

@@ -67,6 +67,7 @@ struct audit_row {
 	char *request_id;
 	char *detail;
 	int64_t seq;
+	int64_t index;       /* position in the org's Merkle log; -1 until sequenced */
 };
 
 struct audit_filter {
@@ -107,6 +108,16 @@ int audit_append_system(struct db_tx *tx, const struct audit_event *ev) VT_WUR;
 int audit_list(struct db_tx *tx, const struct audit_filter *f, struct audit_row **rows, int *n,
     int64_t *next_seq) VT_WUR;
 void audit_rows_free(struct audit_row *rows, int n);
+
+/*
+ * Fills *a from the 13 columns at c.. of result row i, in the order AUDIT_ROW_COLUMNS lists
+ * (strings owned by *a; release with audit_row_clear). seq is left 0.
+ */
+#define AUDIT_ROW_COLUMNS "id, org_id, (extract(epoch FROM time) * 1000000)::bigint, " \
+	"actor_type, actor_id, actor_email, action, resource_type, resource_id, outcome, " \
+	"source_ip, request_id, detail"
+int audit_row_from_res(const struct db_res *res, int i, int c, struct audit_row *a) VT_WUR;
+void audit_row_clear(struct audit_row *a);
 
 /* The canonical encoding (docs/audit.md) of a row, appended to out. */
 int audit_row_canonical(const struct audit_row *row, struct vbuf *out) VT_WUR;

@@ -41,6 +41,9 @@ static const struct audit_catalog_entry CATALOG[] = {
 	{ "CREDENTIAL_EXPOSURE_DETECTED", "Credential exposure detected", "detection", "high" },
 	{ "CREDENTIAL_BREACH_DETECTED", "Credential breach detected", "detection", "high" },
 	{ "AUDIT_ROLLBACK_DETECTED", "Audit rollback detected", "integrity", "critical" },
+	{ "AUDIT_ROLLBACK_ACKNOWLEDGED", "Audit rollback acknowledged by an operator", "integrity",
+	  "high" },
+	{ "AUDIT_TAMPER_DETECTED", "Audit log tampering detected", "integrity", "critical" },
 };
 
 const struct audit_catalog_entry *

@@ -45,6 +45,18 @@ static const struct config_var VARS[] = {
 	{ "HTTP_THREADS", "8", "HTTP worker threads" },
 	{ "DB_POOL_SIZE", "<HTTP_THREADS + 2>", "PostgreSQL connections held by the server" },
 	{ "SHUTDOWN_GRACE_MS", "30000", "how long SIGTERM waits for in-flight requests" },
+	{ "AUDIT_SEQUENCER", "on", "on: this server may sequence and checkpoint the audit log "
+	  "(one server at a time); off (not in production): never" },
+	{ "AUDIT_CHECKPOINT_INTERVAL_MS", "1000", "longest wait before new audit rows are sealed "
+	  "by a signed checkpoint" },
+	{ "AUDIT_CHECKPOINT_ROWS", "1000", "seal a checkpoint as soon as this many rows wait" },
+	{ "AUDIT_VERIFY_INTERVAL_MS", "5000", "background re-verification of the audit chain "
+	  "(0: off)" },
+	{ "AUDIT_WITNESS_FILE", NULL, "append every checkpoint to this file (ship it off the box)" },
+	{ "AUDIT_DEPLOYMENT_NAME", "<hostname>", "deployment name in checkpoint origins, fixed "
+	  "when the audit key is created" },
+	{ "LICENSE_STATE_PATH", "<data dir>/license-state", "monotonic anti-rollback counter "
+	  "file; required without --dev" },
 };
 
 const char *
@@ -187,6 +199,41 @@ config_load(struct config *c, config_getenv_fn get, void *ctx, char err[static C
 	if (num_parse_u64(var(get, ctx, "SHUTDOWN_GRACE_MS", "30000"), 0, 3600000,
 	    &c->shutdown_grace_ms) != 0)
 		CFG_FAIL("SHUTDOWN_GRACE_MS: must be milliseconds between 0 and 3600000");
+	v = var(get, ctx, "AUDIT_SEQUENCER", "on");
+	if (strcmp(v, "on") == 0)
+		c->audit_sequencer = 1;
+	else if (strcmp(v, "off") == 0)
+		c->audit_sequencer = 0;
+	else
+		CFG_FAIL("AUDIT_SEQUENCER: must be on or off");
+	if (num_parse_u64(var(get, ctx, "AUDIT_CHECKPOINT_INTERVAL_MS", "1000"), 10, 3600000,
+	    &c->audit_checkpoint_interval_ms) != 0)
+		CFG_FAIL("AUDIT_CHECKPOINT_INTERVAL_MS: must be milliseconds between 10 and 3600000");
+	if (num_parse_u64(var(get, ctx, "AUDIT_CHECKPOINT_ROWS", "1000"), 1, 1000000,
+	    &c->audit_checkpoint_rows) != 0)
+		CFG_FAIL("AUDIT_CHECKPOINT_ROWS: must be a number between 1 and 1000000");
+	if (num_parse_u64(var(get, ctx, "AUDIT_VERIFY_INTERVAL_MS", "5000"), 0, 86400000,
+	    &c->audit_verify_interval_ms) != 0)
+		CFG_FAIL("AUDIT_VERIFY_INTERVAL_MS: must be milliseconds between 0 and 86400000");
+	if ((v = var(get, ctx, "AUDIT_WITNESS_FILE", NULL)) != NULL)
+		c->audit_witness_file = xstrdup(v);
+	if ((v = var(get, ctx, "AUDIT_DEPLOYMENT_NAME", NULL)) != NULL) {
+		for (i = 0; v[i] != '\0'; i++) {
+			if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+			    (v[i] >= '0' && v[i] <= '9') || (i > 0 && (v[i] == '.' || v[i] == '-' ||
+			    v[i] == '_'))))
+				CFG_FAIL("AUDIT_DEPLOYMENT_NAME: use letters, digits, '.', '-' and '_' "
+					 "(starting with a letter or digit)");
+		}
+		if (i > 128)
+			CFG_FAIL("AUDIT_DEPLOYMENT_NAME: at most 128 characters");
+		c->audit_deployment_name = xstrdup(v);
+	}
+	if ((v = var(get, ctx, "LICENSE_STATE_PATH", NULL)) != NULL) {
+		if (v[0] != '/')
+			CFG_FAIL("LICENSE_STATE_PATH: must be an absolute path");
+		c->license_state_path = xstrdup(v);
+	}
 	r = 0;
  out:
 	if (r != 0)
@@ -231,6 +278,17 @@ config_check_boot(const struct config *c, char err[static CONFIG_ERR_MAX])
 		snprintf(err, CONFIG_ERR_MAX, "DATABASE_URL: is required in production");
 		return VT_ERR_CONFIG;
 	}
+	if (!c->audit_sequencer) {
+		snprintf(err, CONFIG_ERR_MAX, "AUDIT_SEQUENCER=off: not allowed in production (the "
+		    "audit chain would stop being sealed); servers that should not sequence simply "
+		    "wait for the leader's lock");
+		return VT_ERR_CONFIG;
+	}
+	if (c->license_state_path == NULL) {
+		snprintf(err, CONFIG_ERR_MAX, "LICENSE_STATE_PATH: is required in production (the "
+		    "anti-rollback counter must live on a persistent volume)");
+		return VT_ERR_CONFIG;
+	}
 	return 0;
 }
 
@@ -247,5 +305,8 @@ config_free(struct config *c)
 	secmem_free(c->jwt_secret);
 	free(c->key_provider);
 	secmem_free(c->master_key);
+	free(c->audit_witness_file);
+	free(c->audit_deployment_name);
+	free(c->license_state_path);
 	memset(c, 0, sizeof(*c));
 }

@@ -41,6 +41,13 @@ struct config {
 	int jwt_secret_is_dev_default; /* unset, or set to CONFIG_DEV_JWT_SECRET */
 	int jwt_secret_ephemeral;      /* unset: a random per-process secret is in use */
 	int app_base_url_default;      /* APP_BASE_URL unset: derived from the bound port */
+	int audit_sequencer;           /* AUDIT_SEQUENCER=on */
+	uint64_t audit_checkpoint_interval_ms;
+	uint64_t audit_checkpoint_rows;
+	uint64_t audit_verify_interval_ms;
+	char *audit_witness_file;      /* NULL: no witness copy */
+	char *audit_deployment_name;   /* NULL: the host name */
+	char *license_state_path;      /* NULL: <data dir>/license-state with --dev */
 };
 
 /* Environment lookup; returns NULL when unset. */

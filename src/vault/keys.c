@@ -19,6 +19,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/vtime.h"
+#include "audit/signing.h"
 #include "crypto/envelope.h"
 
 #define ROTATE_BATCH 500
@@ -303,6 +304,12 @@ vault_rotate_master(struct db_pool *pool, struct keyring *kr, uint64_t settle_ms
 	/* 4. Users' TOTP seeds (not tenant data: no org). */
 	if ((r = rotate_totp(pool, kr, &rep->totp_seeds)) != 0) {
 		snprintf(err, VAULT_ERR_MAX, "re-wrapping TOTP seeds failed (see the log)");
+		goto out;
+	}
+	/* 5. The audit signing root. */
+	if ((r = audit_keys_rewrap(pool, kr)) != 0) {
+		snprintf(err, VAULT_ERR_MAX, "re-wrapping the audit signing key failed; run "
+		    "rotate-master again");
 		goto out;
 	}
 	r = 0;

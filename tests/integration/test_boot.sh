@@ -28,7 +28,8 @@ boot() {
 	local what=$1 t0
 	shift
 	t0=$(date +%s%N)
-	OUT=$(timeout 30 env -i PATH="$PATH" HOME="$VT_TMP" ASAN_OPTIONS="$ASAN_OPTIONS" PORT=0 "$@" \
+	OUT=$(timeout 30 env -i PATH="$PATH" HOME="$VT_TMP" ASAN_OPTIONS="$ASAN_OPTIONS" PORT=0 \
+		LICENSE_STATE_PATH="$VT_TMP/license-state" "$@" \
 		"$VAULTTERM_BIN" server 2>&1) && RC=0 || RC=$?
 	SECS=$((($(date +%s%N) - t0) / 1000000))
 	WHAT=$what
@@ -106,6 +107,12 @@ boot "an over-long JWT_SECRET" "${GOOD[@]}" JWT_SECRET="$(head -c 5000 /dev/zero
 refused 'configuration: JWT_SECRET: value is longer than'
 boot "production without DATABASE_URL" APP_ENV=production JWT_SECRET="$JWT32" DEV_MASTER_KEY="$KEY"
 refused 'refusing to start: DATABASE_URL: is required in production' "$JWT32" "$KEY"
+boot "production without LICENSE_STATE_PATH" "${GOOD[@]}" LICENSE_STATE_PATH=
+refused 'refusing to start: LICENSE_STATE_PATH: is required in production' "$JWT32" "$KEY"
+boot "production with AUDIT_SEQUENCER=off" "${GOOD[@]}" AUDIT_SEQUENCER=off
+refused 'refusing to start: AUDIT_SEQUENCER=off: not allowed in production' "$JWT32" "$KEY"
+boot "relative LICENSE_STATE_PATH" "${GOOD[@]}" LICENSE_STATE_PATH=license-state
+refused 'configuration: LICENSE_STATE_PATH: must be an absolute path' "$JWT32" "$KEY"
 boot "unreachable DATABASE_URL" "${GOOD[@]}" DATABASE_URL="host=$VT_TMP/nowhere user=vaultterm_app password=hunter2-not-printed"
 refused 'refusing to start: cannot connect with DATABASE_URL' "hunter2-not-printed" "$JWT32" "$KEY"
 
@@ -152,7 +159,8 @@ refused 'refusing to start: cannot connect with DATABASE_URL' "wrong-password-xy
 EXTRA_LOG=$VT_TMP/extra.log
 start_extra() {
 	: >"$EXTRA_LOG"
-	env -i PATH="$PATH" HOME="$VT_TMP" ASAN_OPTIONS="$ASAN_OPTIONS" PORT=0 "$@" \
+	env -i PATH="$PATH" HOME="$VT_TMP" ASAN_OPTIONS="$ASAN_OPTIONS" PORT=0 \
+		LICENSE_STATE_PATH="$VT_TMP/extra-license-state" "$@" \
 		"$VAULTTERM_BIN" server >>"$EXTRA_LOG" 2>&1 &
 	EXTRA_PID=$!
 	EXTRA_PORT=""

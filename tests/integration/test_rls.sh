@@ -117,13 +117,24 @@ expect_status 401 "bad password"
 api POST /api/auth/login "$(jq -nc '{email:"nobody@rls.example",password:"wrong password here"}')"
 expect_status 401 "unknown account"
 
+# The audit chain's tables fill once the sequencer has sealed both orgs' logs (within about
+# AUDIT_CHECKPOINT_INTERVAL_MS).
+for _ in $(seq 1 100); do
+	n=$(psql_super "SELECT count(DISTINCT org_id) FROM audit_checkpoints
+		WHERE org_id IN ('$A_ORG', '$B_ORG')")
+	[ "$n" = 2 ] && break
+	sleep 0.1
+done
+expect_eq 2 "$n" "both orgs' audit logs are sealed by a checkpoint"
+
 # ---- (a) no org set: zero rows for the app role, rows for the superuser ------------------------
 TABLES_SQL="SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> 'schema_migrations'
 	ORDER BY 1"
 tables=$(psql_super "$TABLES_SQL")
 for t in api_tokens audit_log auth_rate_limits invites memberships orgs users keyring_check \
-	master_keys revoked_sessions secret_versions secrets vault_members vaults; do
+	master_keys revoked_sessions secret_versions secrets vault_members vaults audit_index \
+	audit_log_state audit_checkpoints audit_sequencer audit_keys; do
 	grep -qx "$t" <<<"$tables" && pass || fail "(a) table $t is missing from the enumeration"
 done
 ntables=0
@@ -263,15 +274,17 @@ for stmt in "UPDATE audit_log SET action = 'TAMPERED'" "DELETE FROM audit_log" \
 	"TRUNCATE audit_log"; do
 	expect_sql_err app "$SET_A
 $stmt;" "permission denied for table audit_log" "(e) app role: $stmt"
-	# The superuser bypasses RLS, so the rows reach the trigger, which refuses them.
-	expect_sql_err super "$stmt;" "audit_log is append-only" "(e) superuser: $stmt"
+	# The superuser bypasses RLS, so the rows reach the trigger, which refuses them (TRUNCATE is
+	# refused even earlier: audit_index references the rows).
+	expect_sql_err super "$stmt;" "audit_log is append-only|cannot truncate a table referenced" \
+		"(e) superuser: $stmt"
 done
 # The owner role is subject to FORCE RLS (no UPDATE/DELETE policy exists, so no row would match),
 # and the statement-level trigger refuses the attempt outright anyway.
 for stmt in "UPDATE audit_log SET action = 'TAMPERED'" "DELETE FROM audit_log" \
 	"TRUNCATE audit_log"; do
 	expect_sql_err owner "$SET_A
-$stmt;" "audit_log is append-only" "(e) owner role: $stmt"
+$stmt;" "audit_log is append-only|cannot truncate a table referenced" "(e) owner role: $stmt"
 done
 # The database, not the app, stamps time and txid.
 expect_sql_err app "$SET_A
@@ -279,6 +292,14 @@ INSERT INTO audit_log (id, org_id, actor_type, action, outcome, time)
 VALUES (gen_random_uuid(), '$A_ORG', 'system', 'BACKDATED', 'success', '2000-01-01');" \
 	"permission denied" "(e) app role cannot set audit_log.time"
 expect_eq "$digest" "$(psql_super "$AUDIT_DIGEST")" "(e) audit_log unchanged after the attempts"
+# The chain's index and checkpoints are append-only too.
+for t in audit_index audit_checkpoints; do
+	for stmt in "UPDATE $t SET org_id = org_id" "DELETE FROM $t" "TRUNCATE $t"; do
+		expect_sql_err app "$SET_A
+$stmt;" "permission denied for table $t" "(e) app role: $stmt"
+		expect_sql_err super "$stmt;" "$t is append-only" "(e) superuser: $stmt"
+	done
+done
 
 # ---- (f) credential columns ----------------------------------------------------------------------
 for q in "SELECT password_hash FROM users" "SELECT totp_secret FROM users" \

@@ -77,6 +77,7 @@ env_prod(struct fake_env *e)
 	env_set(e, "APP_ENV", "production");
 	env_set(e, "JWT_SECRET", JWT_32);
 	env_set(e, "DATABASE_URL", "postgresql://app@127.0.0.1/vaultterm");
+	env_set(e, "LICENSE_STATE_PATH", "/var/lib/vaultterm/license-state");
 }
 
 static int
@@ -449,6 +450,53 @@ test_production_database_url(void **state)
 	boot_fails(&e, "DATABASE_URL: is required in production");
 	env_dev(&e);
 	boot_ok(&e);
+}
+
+/* The audit chain: its anti-rollback counter must be persistent, and sequencing cannot be off. */
+static void
+test_production_audit_chain(void **state)
+{
+	struct fake_env e;
+	struct config c;
+
+	(void)state;
+	env_prod(&e);
+	env_set(&e, "LICENSE_STATE_PATH", NULL);
+	boot_fails(&e, "LICENSE_STATE_PATH: is required in production (the anti-rollback counter "
+		       "must live on a persistent volume)");
+	env_prod(&e);
+	env_set(&e, "AUDIT_SEQUENCER", "off");
+	boot_fails(&e, "AUDIT_SEQUENCER=off: not allowed in production (the audit chain would "
+		       "stop being sealed); servers that should not sequence simply wait for the "
+		       "leader's lock");
+	env_prod(&e);
+	env_set(&e, "LICENSE_STATE_PATH", "relative/path");
+	load_fails(&e, "LICENSE_STATE_PATH: must be an absolute path");
+	env_dev(&e);
+	env_set(&e, "AUDIT_SEQUENCER", "off");
+	load_ok(&e, &c);
+	assert_int_equal(c.audit_sequencer, 0);
+	assert_null(c.license_state_path);
+	assert_int_equal(c.audit_checkpoint_interval_ms, 1000);
+	assert_int_equal(c.audit_checkpoint_rows, 1000);
+	assert_int_equal(c.audit_verify_interval_ms, 5000);
+	config_free(&c);
+	env_set(&e, "AUDIT_SEQUENCER", "maybe");
+	load_fails(&e, "AUDIT_SEQUENCER: must be on or off");
+	env_set(&e, "AUDIT_SEQUENCER", NULL);
+	env_set(&e, "AUDIT_CHECKPOINT_INTERVAL_MS", "5");
+	load_fails(&e, "AUDIT_CHECKPOINT_INTERVAL_MS: must be milliseconds between 10 and 3600000");
+	env_set(&e, "AUDIT_CHECKPOINT_INTERVAL_MS", NULL);
+	env_set(&e, "AUDIT_CHECKPOINT_ROWS", "0");
+	load_fails(&e, "AUDIT_CHECKPOINT_ROWS: must be a number between 1 and 1000000");
+	env_set(&e, "AUDIT_CHECKPOINT_ROWS", NULL);
+	env_set(&e, "AUDIT_DEPLOYMENT_NAME", "bad name");
+	load_fails(&e, "AUDIT_DEPLOYMENT_NAME: use letters, digits, '.', '-' and '_' (starting with "
+		       "a letter or digit)");
+	env_set(&e, "AUDIT_DEPLOYMENT_NAME", "prod-eu.1");
+	load_ok(&e, &c);
+	assert_string_equal(c.audit_deployment_name, "prod-eu.1");
+	config_free(&c);
 }
 
 static void
@@ -872,6 +920,7 @@ main(void)
 		cmocka_unit_test(test_production_jwt_secret_unset_or_default),
 		cmocka_unit_test(test_production_jwt_secret_length),
 		cmocka_unit_test(test_production_database_url),
+		cmocka_unit_test(test_production_audit_chain),
 		cmocka_unit_test(test_app_env_and_node_env_alias),
 		cmocka_unit_test(test_port_bounds),
 		cmocka_unit_test(test_jwt_ttl_bounds),
