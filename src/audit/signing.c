@@ -16,7 +16,7 @@
 #include "crypto/envelope.h"
 #include "crypto/hash.h"
 
-#define SEED_LEN 32
+#define SEED_LEN AUDIT_SEED_LEN
 #define ENVELOPE_KIND "audit_signing_key"
 #define DERIVE_LABEL "vaultterm audit signing key v1"
 
@@ -73,7 +73,6 @@ audit_keys_load(struct db_pool *pool, const struct keyring *kr, const char *depl
 {
 	char dflt[AUDIT_DEPLOYMENT_MAX + 1];
 	struct envelope_ctx ctx;
-	struct audit_keys *k = NULL;
 	struct db_tx *tx = NULL;
 	struct db_res *res = NULL;
 	struct db_params prm;
@@ -144,18 +143,32 @@ audit_keys_load(struct db_pool *pool, const struct keyring *kr, const char *depl
 		goto out;
 	}
 	tx = NULL;
-	k = xcalloc(1, sizeof(*k));
-	snprintf(k->deployment, sizeof(k->deployment), "%s", name);
-	k->root = seed;
-	seed = NULL;
-	*out = k;
-	r = 0;
+	r = audit_keys_from_seed(name, secmem_ptr(seed), out);
  out:
 	secmem_free(seed);
 	db_res_free(res);
 	db_tx_rollback(tx);
 	vbuf_free(blob);
 	return r;
+}
+
+int
+audit_keys_from_seed(const char *deployment, const uint8_t seed[static AUDIT_SEED_LEN],
+    struct audit_keys **out)
+{
+	struct audit_keys *k;
+
+	*out = NULL;
+	if (!deployment_ok(deployment))
+		return VT_ERR_INVALID;
+	k = xcalloc(1, sizeof(*k));
+	if ((k->root = secmem_dup(seed, AUDIT_SEED_LEN)) == NULL) {
+		free(k);
+		return VT_ERR_NOMEM;
+	}
+	snprintf(k->deployment, sizeof(k->deployment), "%s", deployment);
+	*out = k;
+	return 0;
 }
 
 void

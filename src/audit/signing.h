@@ -18,6 +18,7 @@
 #include "db/db.h"
 
 #define AUDIT_DEPLOYMENT_MAX 128
+#define AUDIT_SEED_LEN 32
 /* "<deployment>/audit/<36-char uuid>" */
 #define AUDIT_ORIGIN_MAX (AUDIT_DEPLOYMENT_MAX + 7 + 36)
 
@@ -29,6 +30,9 @@ struct audit_keys;
  * key, VT_ERR_INVALID for a deployment name that cannot be part of an origin.
  */
 int audit_keys_load(struct db_pool *pool, const struct keyring *kr, const char *deployment,
+    struct audit_keys **out) VT_WUR;
+/* The keys of an already opened root (copied into guarded memory); VT_ERR_INVALID for a name. */
+int audit_keys_from_seed(const char *deployment, const uint8_t seed[static AUDIT_SEED_LEN],
     struct audit_keys **out) VT_WUR;
 void audit_keys_free(struct audit_keys *k);
 const char *audit_keys_deployment(const struct audit_keys *k);
