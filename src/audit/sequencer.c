@@ -43,6 +43,7 @@ struct org_work {
 	int has_cp_hash;
 	uint8_t cp_hash[HASH_SHA256_LEN];
 	int64_t unsealed_since_us; /* 0: nothing unsealed before this cycle */
+	int64_t cp_time_s;       /* time line of the newest checkpoint */
 	struct vbuf *ids;        /* "{uuid,uuid,...}" of the new rows, in index order */
 	struct vbuf *hashes;     /* their leaf hashes, 32 bytes each */
 	uint64_t n_new;
@@ -143,8 +144,8 @@ load_state(struct db_tx *tx, struct org_work *w)
 	db_params_init(&p);
 	db_param_uuid(&p, &w->org);
 	r = db_query(tx, "SELECT size, frontier, checkpoint_size, checkpoint_hash, "
-			 "coalesce((extract(epoch FROM unsealed_since) * 1000000)::bigint, 0) "
-			 "FROM audit_log_state WHERE org_id = $1 FOR UPDATE", &p, &res);
+			 "coalesce((extract(epoch FROM unsealed_since) * 1000000)::bigint, 0), "
+			 "checkpoint_time FROM audit_log_state WHERE org_id = $1 FOR UPDATE", &p, &res);
 	db_params_free(&p);
 	if (r != 0)
 		goto out;
@@ -154,7 +155,8 @@ load_state(struct db_tx *tx, struct org_work *w)
 	}
 	w->has_state = 1;
 	if ((r = db_res_int(res, 0, 0, &size)) != 0 || (r = db_res_bytes(res, 0, 1, fr)) != 0 ||
-	    (r = db_res_int(res, 0, 2, &cps)) != 0 || (r = db_res_int(res, 0, 4, &since)) != 0)
+	    (r = db_res_int(res, 0, 2, &cps)) != 0 || (r = db_res_int(res, 0, 4, &since)) != 0 ||
+	    (r = db_res_int(res, 0, 5, &w->cp_time_s)) != 0)
 		goto out;
 	if (merkle_frontier_decode(vbuf_ptr(fr), vbuf_len(fr), &w->f) != 0 ||
 	    merkle_frontier_size(&w->f) != (uint64_t)size || cps < 0 || cps > size) {
@@ -268,8 +270,11 @@ write_org(struct sequencer *s, struct db_tx *tx, struct org_work *w, uint64_t co
 		note = vbuf_new(NOTE_MAX);
 		merkle_frontier_root(&w->f, root);
 		audit_origin(s->keys, &w->org, origin);
+		/* Checkpoint times never go back, even when the clock does. */
+		if (w->cp_time_s < now_us / 1000000)
+			w->cp_time_s = now_us / 1000000;
 		if ((r = chain_checkpoint_text(origin, size, root, w->has_cp_hash ? w->cp_hash : NULL,
-		    counter, now_us / 1000000, text)) != 0 ||
+		    counter, w->cp_time_s, text)) != 0 ||
 		    (r = audit_keys_signer(s->keys, &w->org, &signer)) != 0 ||
 		    (r = note_sign(signer, (const char *)vbuf_ptr(text), vbuf_len(text), note)) != 0)
 			goto out;
@@ -314,16 +319,19 @@ write_org(struct sequencer *s, struct db_tx *tx, struct org_work *w, uint64_t co
 	else
 		db_param_text(&p, NULL);
 	db_param_int(&p, (int64_t)w->old_size);
+	db_param_int(&p, w->cp_time_s);
 	/* Compare-and-swap on the size read at the start of the cycle. */
 	r = db_query(tx, "INSERT INTO audit_log_state AS s (org_id, size, frontier, "
-			 " checkpoint_size, checkpoint_hash, checkpoint_counter, unsealed_since) "
-			 "VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint / 1000000.0)) "
+			 " checkpoint_size, checkpoint_hash, checkpoint_counter, unsealed_since, "
+			 " checkpoint_time) "
+			 "VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint / 1000000.0), $9) "
 			 "ON CONFLICT (org_id) DO UPDATE SET size = EXCLUDED.size, "
 			 " frontier = EXCLUDED.frontier, checkpoint_size = EXCLUDED.checkpoint_size, "
 			 " checkpoint_hash = EXCLUDED.checkpoint_hash, "
 			 " checkpoint_counter = CASE WHEN $6 > 0 THEN $6 "
 			 "  ELSE s.checkpoint_counter END, "
-			 " unsealed_since = EXCLUDED.unsealed_since, updated_at = clock_timestamp() "
+			 " unsealed_since = EXCLUDED.unsealed_since, "
+			 " checkpoint_time = EXCLUDED.checkpoint_time, updated_at = clock_timestamp() "
 			 "WHERE s.size = $8 RETURNING 1", &p, &res);
 	db_params_free(&p);
 	if (r == 0 && db_res_rows(res) != 1) {

@@ -43,6 +43,9 @@ CREATE TABLE audit_log_state (
 	checkpoint_size bigint NOT NULL DEFAULT 0 CHECK (checkpoint_size >= 0 AND checkpoint_size <= size),
 	checkpoint_hash bytea CHECK (length(checkpoint_hash) = 32),
 	checkpoint_counter bigint NOT NULL DEFAULT 0,
+	-- the time line of the newest checkpoint (seconds): the next one never says earlier, even
+	-- if the clock steps back
+	checkpoint_time bigint NOT NULL DEFAULT 0,
 	unsealed_since timestamptz,
 	updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
