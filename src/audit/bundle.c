@@ -217,6 +217,7 @@ has_prefix(const char *line, size_t len, const char *prefix)
 int
 bundle_write_header(struct vbuf *out, const char *origin, const char *vkey)
 {
+	char canon[NOTE_VKEY_MAX + 1];
 	struct note_verifier *v = NULL;
 	struct vt_uuid org;
 	uint8_t *p;
@@ -225,6 +226,9 @@ bundle_write_header(struct vbuf *out, const char *origin, const char *vkey)
 
 	if (chain_origin_org(origin, &org) != 0 || note_verifier_parse(vkey, &v) != 0 ||
 	    strcmp(note_verifier_name(v), origin) != 0)
+		goto out;
+	note_verifier_format(v, canon);
+	if (strcmp(canon, vkey) != 0)
 		goto out;
 	ol = strlen(origin);
 	kl = strlen(vkey);
@@ -839,16 +843,16 @@ do_checkpoint(struct vstate *st, const char *line, size_t len)
 		return fail(st, 1, a, "checkpoint #%llu (size %llu) does not grow the log past the "
 		    "previous checkpoint (size %llu): checkpoints were repeated or reordered",
 		    (unsigned long long)k, (unsigned long long)cp.size, (unsigned long long)a);
-	if (cp.size > st->n)
-		return fail(st, 1, st->n, "checkpoint size %llu stands after %llu rows: rows "
-		    "[%llu, %llu) are missing", (unsigned long long)cp.size,
-		    (unsigned long long)st->n, (unsigned long long)st->n,
-		    (unsigned long long)cp.size);
-	if (cp.size < st->n)
-		return fail(st, 1, cp.size, "checkpoint size %llu stands after %llu rows: rows "
-		    "[%llu, %llu) were inserted before it", (unsigned long long)cp.size,
-		    (unsigned long long)st->n, (unsigned long long)cp.size,
-		    (unsigned long long)st->n);
+	/*
+	 * A checkpoint in the wrong place: rows were removed or inserted somewhere after the last
+	 * accepted checkpoint (indexes can be renumbered), so that is where the doubt starts.
+	 */
+	if (cp.size != st->n)
+		return fail(st, 1, a, "checkpoint size %llu stands after %llu rows: rows in [%llu, "
+		    "%llu) were %s, or the checkpoint was moved", (unsigned long long)cp.size,
+		    (unsigned long long)st->n, (unsigned long long)a,
+		    (unsigned long long)(cp.size > st->n ? cp.size : st->n),
+		    cp.size > st->n ? "removed" : "inserted");
 	/*
 	 * Consistency with the previous checkpoint. Both roots come from the one frontier this
 	 * function appends to, so the tree of the previous size is a prefix of this one by
@@ -947,7 +951,7 @@ static int
 do_header(struct vstate *st)
 {
 	const char *name = note_verifier_name(st->key), *line;
-	char vkey[NOTE_VKEY_MAX + 1];
+	char vkey[NOTE_VKEY_MAX + 1], canon[NOTE_VKEY_MAX + 1];
 	struct note_verifier *v = NULL;
 	size_t len, ol, kl;
 	int r;
@@ -975,12 +979,18 @@ do_header(struct vstate *st)
 	if (!has_prefix(line, len, VKEY_PREFIX) || len - strlen(VKEY_PREFIX) > NOTE_VKEY_MAX)
 		return fail(st, 0, 0, "line 3 is not a vkey line");
 	kl = len - strlen(VKEY_PREFIX);
-	/* Informational, but well-formed: the verifier trusts only the key it was given. */
+	/*
+	 * Informational (the verifier trusts only the key it was given), but well-formed and in
+	 * its one canonical spelling (the key id in lower case), so no byte of a bundle is free.
+	 */
 	memcpy(vkey, line + strlen(VKEY_PREFIX), kl);
 	vkey[kl] = '\0';
 	if (strlen(vkey) != kl || note_verifier_parse(vkey, &v) != 0)
 		return fail(st, 0, 0, "line 3 is not a vkey line");
+	note_verifier_format(v, canon);
 	note_verifier_free(v);
+	if (strcmp(canon, vkey) != 0)
+		return fail(st, 0, 0, "line 3 is not a vkey line");
 	/* A witnessed empty tree is reached before any row. */
 	return witness_reached(st);
 }
