@@ -3,6 +3,8 @@
  */
 #include "crypto/hash.h"
 
+#include <pthread.h>
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -10,10 +12,44 @@
 
 #include "base/err.h"
 
+/*
+ * OpenSSL 3's one-shot SHA256() fetches the algorithm and allocates a context on every call;
+ * the audit chain hashes twice per row (leaf and tree), so the algorithm is fetched once and each
+ * thread keeps one context (freed when the thread exits). Same result, about a third less time
+ * per short message.
+ */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
+static pthread_key_t sha256_ctx_key;
+
+static void
+sha256_ctx_free(void *p)
+{
+	EVP_MD_CTX_free(p);
+}
+
+static void
+sha256_init(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	VT_ASSERT(sha256_md != NULL);
+	VT_ASSERT(pthread_key_create(&sha256_ctx_key, sha256_ctx_free) == 0);
+}
+
 void
 hash_sha256(const void *data, size_t len, uint8_t out[static HASH_SHA256_LEN])
 {
-	VT_ASSERT(SHA256(data, len, out) != NULL);
+	EVP_MD_CTX *c;
+	unsigned int n = 0;
+
+	VT_ASSERT(pthread_once(&sha256_once, sha256_init) == 0);
+	if ((c = pthread_getspecific(sha256_ctx_key)) == NULL) {
+		VT_ASSERT((c = EVP_MD_CTX_new()) != NULL);
+		VT_ASSERT(pthread_setspecific(sha256_ctx_key, c) == 0);
+	}
+	VT_ASSERT(EVP_DigestInit_ex2(c, sha256_md, NULL) == 1 &&
+	    EVP_DigestUpdate(c, data, len) == 1 && EVP_DigestFinal_ex(c, out, &n) == 1 &&
+	    n == HASH_SHA256_LEN);
 }
 
 int
