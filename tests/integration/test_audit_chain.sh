@@ -11,7 +11,8 @@
 #    checkpoint) and refuse an edited checkpoint file or another org's key;
 #  - the proof endpoints: each org reads only its own log (an index beyond its size is 400),
 #    malformed query values are 400, no credentials 401, a member and a token without audit:read
-#    403, an audit:read token 200; inclusion proofs hash to the stored leaf hashes;
+#    403, an admin, an audit:read or admin token 200; inclusion proofs hash to the stored leaf
+#    hashes;
 #  - checkpoints: sizes and counters strictly increase, each prev_hash is the text hash of the
 #    previous checkpoint, and the witness file has exactly one line per checkpoint.
 . "$(dirname "$0")/lib.sh"
@@ -118,6 +119,16 @@ api POST /api/auth/accept-invite "$(jq -nc --arg t "$invite" --arg p "$PW" \
 	'{invite_token:$t,password:$p}')"
 expect_status 200 "carol accepts (member of A)"
 CAROL=$(jq -r .token <<<"$BODY")
+api POST /api/orgs/current/invites '{"email":"erin@chain.example","org_role":"admin"}' "$A_TOKEN"
+expect_status 201 "A invites erin as admin"
+invite=$(jq -r .invite_token <<<"$BODY")
+api POST /api/auth/accept-invite "$(jq -nc --arg t "$invite" --arg p "$PW" \
+	'{invite_token:$t,password:$p}')"
+expect_status 200 "erin accepts (admin of A)"
+ERIN=$(jq -r .token <<<"$BODY")
+api POST /api/tokens '{"name":"ops","scopes":["admin"]}' "$A_TOKEN"
+expect_status 201 "A: admin-scoped token"
+A_ADMINTOK=$(jq -r .token <<<"$BODY")
 api POST /api/vault/vaults '{"name":"prod"}' "$A_TOKEN"
 expect_status 201 "A: vault"
 vault=$(jq -r .id <<<"$BODY")
@@ -453,6 +464,10 @@ for p in "${CHAIN_PATHS[@]}"; do
 	expect_status 403 "$p with a vault:read token"
 	api GET "$p" "" "$A_CI"
 	expect_status 200 "$p with an audit:read token"
+	api GET "$p" "" "$A_ADMINTOK"
+	expect_status 200 "$p with an admin-scoped token"
+	api GET "$p" "" "$ERIN"
+	expect_status 200 "$p as an org admin"
 done
 VAULTTERM_TOKEN=$CAROL cli 1 "member: audit export (403)" audit export -o "$VT_TMP/carol.bundle"
 [ ! -e "$VT_TMP/carol.bundle" ] && pass || fail "a refused export must not leave a file"
