@@ -24,6 +24,19 @@
 
 LOAD_SECONDS=${LOAD_SECONDS:-30}
 SEAL_TIMEOUT=30 # seconds to wait for the last checkpoint after the load stops
+PIDS=()
+
+# The clients go with the test, whatever happens; then the server and its cluster (lib.sh).
+concurrency_cleanup() {
+	local rc=$? p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	# vt_cleanup reads the test's status from $?: hand it over without tripping `set -e`.
+	set +e
+	(exit "$rc")
+	vt_cleanup
+}
+trap concurrency_cleanup EXIT
 
 vt_start
 
@@ -101,7 +114,6 @@ client() {
 
 T0=$(date +%s.%N)
 END=$((EPOCHSECONDS + LOAD_SECONDS))
-PIDS=()
 for i in $(seq 0 7); do
 	client "$i" "$END" &
 	PIDS+=($!)
@@ -112,6 +124,7 @@ sleep 3
 api GET /health
 expect_jq '.audit == "sequencing"' "the only server sequences"
 for i in "${PIDS[@]}"; do wait "$i"; done
+PIDS=()
 T1=$(date +%s.%N)
 expect_eq "" "$(cat "$VT_TMP"/errors.*)" "every audited action of every client succeeded"
 WRITTEN=$(cat "$VT_TMP"/ok.* | wc -l)
