@@ -195,6 +195,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r2 == 0)
 		FUZZ_CHECK(r == 0 && with.rows == plain.rows &&
 		    with.checkpoints == plain.checkpoints && with.unsealed == plain.unsealed);
+	/* Accepting partial bundles only adds bundles that start with a from line. */
+	f = stream(copy, size);
+	r2 = bundle_verify_from(f, key, &with);
+	fclose(f);
+	FUZZ_CHECK(r2 == 0 || r2 == VT_ERR_VERIFY);
+	if (r == 0)
+		FUZZ_CHECK(r2 == 0 && with.start == 0 && with.rows == plain.rows);
+	if (r2 == 0)
+		FUZZ_CHECK(with.ok == 1 && with.start <= with.rows && with.unsealed <= with.rows);
 
 	/* As a witness file: at most one checkpoint per line, and it must not break a valid log
 	 * except by a finding. */

@@ -623,7 +623,7 @@ cmd_operator_main(int argc, char **argv)
 	}
 	if ((i = boot_keys(&app)) != 0) {
 		log_fatal(i == VT_ERR_CRYPTO ? "the master key is not the one this database was "
-					       "created with; refusing to rotate" :
+					       "created with; refusing to go on" :
 					       "cannot read the keyring check from the database");
 		goto out;
 	}

@@ -6,7 +6,7 @@
  * the longest line. Rows and leaf hashes are public (an auditor holds the whole bundle), so they
  * are decoded with the table-driven codecs below rather than the constant-time ones of
  * base/encode.h, which cost several times the SHA-256 of the same row. Checks and messages:
- * docs/audit-verify.md.
+ * docs/audit.md §7.9.
  */
 #include "audit/bundle.h"
 
@@ -22,6 +22,7 @@
 #define ORIGIN_PREFIX "origin "
 #define VKEY_PREFIX "vkey "
 #define END_PREFIX "end "
+#define FROM_PREFIX "from "
 #define ROW_MISSING "-"
 #define U64_DIGITS_MAX 20
 #define LR_INITIAL ((size_t)64 << 10)
@@ -247,6 +248,32 @@ bundle_write_header(struct vbuf *out, const char *origin, const char *vkey)
  out:
 	note_verifier_free(v);
 	return r;
+}
+
+int
+bundle_write_from(struct vbuf *out, const uint8_t *frontier, size_t len)
+{
+	struct merkle_frontier f;
+	char digits[U64_DIGITS_MAX];
+	size_t dl, n, bl;
+	uint8_t *p;
+	int r;
+
+	if (merkle_frontier_decode(frontier, len, &f) != 0 || merkle_frontier_size(&f) == 0)
+		return VT_ERR_INVALID;
+	dl = dec_format(merkle_frontier_size(&f), digits);
+	bl = BUNDLE_B64_LEN(len);
+	n = strlen(FROM_PREFIX) + dl + 1 + bl + 1;
+	if ((r = vbuf_reserve(out, n, &p)) != 0)
+		return r;
+	memcpy(p, FROM_PREFIX, strlen(FROM_PREFIX));
+	p += strlen(FROM_PREFIX);
+	memcpy(p, digits, dl);
+	p += dl;
+	*p++ = ' ';
+	b64_encode_public(frontier, len, (char *)p);
+	p[bl] = '\n';
+	return 0;
 }
 
 int
@@ -648,6 +675,9 @@ struct vstate {
 	uint8_t *row;                    /* 0x00 ‖ decoded row: the leaf hash input, in place */
 	size_t rowcap;
 	uint8_t *note;                   /* decoded checkpoint note */
+	int allow_from;                  /* bundle_verify_from: a "from" line may start it */
+	uint64_t start;                  /* first index in the bundle (0 unless "from") */
+	int anchor_pending;              /* the next checkpoint anchors a "from" frontier */
 };
 
 static int VT_PRINTF(4, 5)
@@ -875,7 +905,14 @@ do_checkpoint(struct vstate *st, const char *line, size_t len)
 		return fail(st, 1, a, "checkpoint size %llu: root does not match the rows [%llu, "
 		    "%llu) \xe2\x80\x94 a row in that range was altered, inserted or removed",
 		    (unsigned long long)cp.size, (unsigned long long)a, (unsigned long long)cp.size);
-	if (cp.has_prev != st->has_cp ||
+	if (st->anchor_pending) {
+		/*
+		 * The checkpoint a partial bundle starts from: its signature and its root (checked
+		 * above against the given frontier, which a forged frontier could only pass with a
+		 * SHA-256 collision) are all that can be checked; its prev link points outside.
+		 */
+		st->anchor_pending = 0;
+	} else if (cp.has_prev != st->has_cp ||
 	    (st->has_cp && !vt_ct_eq(cp.prev, st->last.text_hash, HASH_SHA256_LEN)))
 		return fail(st, 1, a, "checkpoint size %llu: its prev link does not match: a "
 		    "checkpoint before size %llu was removed or altered", (unsigned long long)cp.size,
@@ -910,9 +947,10 @@ do_end(struct vstate *st, const char *line, size_t len)
 	    dec_parse(sp + 1, (size_t)(end - sp - 1), &nc) != 0)
 		return fail(st, 1, st->n, "line %llu is not a well-formed end line",
 		    (unsigned long long)st->lr.lineno);
-	if (nl != st->n)
-		return fail(st, 1, nl < st->n ? nl : st->n, "the end line counts %llu rows but the "
-		    "bundle has %llu", (unsigned long long)nl, (unsigned long long)st->n);
+	if (nl != st->n - st->start)
+		return fail(st, 1, nl < st->n - st->start ? st->start + nl : st->n, "the end line "
+		    "counts %llu rows but the bundle has %llu", (unsigned long long)nl,
+		    (unsigned long long)(st->n - st->start));
 	if (nc != st->ncp)
 		return fail(st, 0, 0, "the end line counts %llu checkpoints but the bundle has %llu",
 		    (unsigned long long)nc, (unsigned long long)st->ncp);
@@ -995,8 +1033,35 @@ do_header(struct vstate *st)
 	return witness_reached(st);
 }
 
-int
-bundle_verify(FILE *in, const struct note_verifier *key, const struct witness *w,
+/*
+ * "from <size> <base64 frontier>": a partial bundle (bundle_verify_from only) resumes at a
+ * checkpoint instead of index 0. The next line must be the checkpoint of that size.
+ */
+static int
+do_from(struct vstate *st, const char *line, size_t len)
+{
+	const char *p = line + strlen(FROM_PREFIX), *end = line + len, *sp;
+	uint8_t fr[MERKLE_FRONTIER_ENC_MAX + 3];
+	uint64_t size;
+	size_t fl;
+
+	if (!st->allow_from)
+		return fail(st, 0, 0, "a partial bundle (it starts with a from line): verify the "
+		    "whole export");
+	if ((sp = memchr(p, ' ', (size_t)(end - p))) == NULL ||
+	    dec_parse(p, (size_t)(sp - p), &size) != 0 ||
+	    (size_t)(end - sp - 1) > BUNDLE_B64_LEN(MERKLE_FRONTIER_ENC_MAX) ||
+	    b64_decode_public(sp + 1, (size_t)(end - sp - 1), fr, &fl) != 0 ||
+	    merkle_frontier_decode(fr, fl, &st->fr) != 0 || merkle_frontier_size(&st->fr) != size ||
+	    size == 0)
+		return fail(st, 0, 0, "line 4 is not a well-formed from line");
+	st->n = st->start = size;
+	st->anchor_pending = 1;
+	return 0;
+}
+
+static int
+verify(FILE *in, const struct note_verifier *key, const struct witness *w, int allow_from,
     struct bundle_result *res)
 {
 	struct vstate *st;
@@ -1012,6 +1077,7 @@ bundle_verify(FILE *in, const struct note_verifier *key, const struct witness *w
 	st->key = key;
 	st->w = w;
 	st->res = res;
+	st->allow_from = allow_from;
 	merkle_frontier_init(&st->fr);
 	merkle_frontier_init(&st->sealed);
 	st->rowcap = ROWBUF_INITIAL;
@@ -1029,7 +1095,14 @@ bundle_verify(FILE *in, const struct note_verifier *key, const struct witness *w
 			r = read_error(st, r);
 			goto out;
 		}
-		if (has_prefix(line, len, LEAF_PREFIX))
+		if (st->lr.lineno == 4 && has_prefix(line, len, FROM_PREFIX)) {
+			if ((r = do_from(st, line, len)) != 0)
+				goto out;
+			continue;
+		}
+		if (st->anchor_pending && !has_prefix(line, len, CHECKPOINT_PREFIX))
+			r = fail(st, 0, 0, "a from line must be followed by its checkpoint");
+		else if (has_prefix(line, len, LEAF_PREFIX))
 			r = do_leaf(st, line, len);
 		else if (has_prefix(line, len, CHECKPOINT_PREFIX))
 			r = do_checkpoint(st, line, len);
@@ -1055,6 +1128,7 @@ bundle_verify(FILE *in, const struct note_verifier *key, const struct witness *w
  out:
 	res->rows = st->n;
 	res->checkpoints = st->ncp;
+	res->start = st->start;
 	res->unsealed = r == 0 ? st->n - sealed_size(st) : 0;
 	if (r != 0 && res->reason[0] == '\0')
 		reason_set(res->reason, "verification failed");
@@ -1063,4 +1137,17 @@ bundle_verify(FILE *in, const struct note_verifier *key, const struct witness *w
 	free(st->note);
 	free(st);
 	return r;
+}
+
+int
+bundle_verify(FILE *in, const struct note_verifier *key, const struct witness *w,
+    struct bundle_result *res)
+{
+	return verify(in, key, w, 0, res);
+}
+
+int
+bundle_verify_from(FILE *in, const struct note_verifier *key, struct bundle_result *res)
+{
+	return verify(in, key, NULL, 1, res);
 }

@@ -16,7 +16,7 @@
  * first failure in stream order with the first log index it puts in doubt. A witness file (lines
  * "checkpoint <origin> <base64 signed note>", collected from the log over time) adds what a
  * bundle cannot show about itself: that it is not a truncated or rewritten copy of the history
- * someone saw earlier. Format and every check: docs/audit-verify.md.
+ * someone saw earlier. Format and every check: docs/audit.md §7.9.
  */
 #ifndef VT_AUDIT_BUNDLE_H
 #define VT_AUDIT_BUNDLE_H
@@ -54,6 +54,7 @@ struct witness;
 struct bundle_result {
 	int ok;
 	uint64_t rows, checkpoints, unsealed, bad_index;
+	uint64_t start;     /* first index checked: 0 unless a partial bundle (bundle_verify_from) */
 	int has_bad_index;
 	char reason[BUNDLE_REASON_MAX];
 };
@@ -67,6 +68,12 @@ struct bundle_result {
  * note of 1 .. NOTE_MAX bytes (not verified here). _end: the line counts.
  */
 int bundle_write_header(struct vbuf *out, const char *origin, const char *vkey) VT_WUR;
+/*
+ * A partial bundle (for bundle_verify_from only) starts after the header with
+ * "from <size> <base64 frontier encoding>" and the checkpoint of that size, then the leaves from
+ * index size on. frontier is merkle_frontier_encode's output of a non-empty tree.
+ */
+int bundle_write_from(struct vbuf *out, const uint8_t *frontier, size_t len) VT_WUR;
 int bundle_write_leaf(struct vbuf *out, uint64_t index, const uint8_t hash[static MERKLE_HASH_LEN],
     const void *row, size_t row_len) VT_WUR;
 int bundle_write_checkpoint(struct vbuf *out, const char *note, size_t len) VT_WUR;
@@ -81,6 +88,15 @@ int bundle_write_end(struct vbuf *out, uint64_t nleaves, uint64_t ncheckpoints) 
  */
 int bundle_verify(FILE *in, const struct note_verifier *key, const struct witness *w,
     struct bundle_result *res) VT_WUR;
+/*
+ * Like bundle_verify without a witness, but also accepts a partial bundle (bundle_write_from):
+ * the frontier is trusted only because it folds to the root of the signed checkpoint that
+ * follows it, whose own prev link is not checked (it points before the bundle). res->start is
+ * the first index checked. The server's background verification re-checks recent ranges so.
+ * The offline verifier never accepts a partial bundle: a whole log is verified from index 0.
+ */
+int bundle_verify_from(FILE *in, const struct note_verifier *key, struct bundle_result *res)
+    VT_WUR;
 
 /*
  * Reads a witness file: lines "checkpoint <origin> <base64 signed note>\n". Lines of other origins

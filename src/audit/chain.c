@@ -2,7 +2,7 @@
  * Checkpoints of the audit chain: building the checkpoint text with its three extension lines
  * (prev link, license counter, time), reading a signed checkpoint back (signature first, then a
  * strict, canonical parse), the organization named by an origin, the shape of a canonical audit
- * row, and the check behind `vaultterm audit prove`. Formats: docs/audit-verify.md.
+ * row, and the check behind `vaultterm audit prove`. Formats: docs/audit.md §7.9.
  */
 #include "audit/chain.h"
 

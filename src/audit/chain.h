@@ -10,7 +10,7 @@
  * The "text" of a checkpoint is the signed body of its note (everything before the blank line
  * and the signature lines), so the prev link and the witnesses' comparisons do not depend on
  * which signatures a copy of the note carries. Reading always verifies the signature: there is
- * deliberately no way to parse a checkpoint without a key. Format and checks: docs/audit-verify.md.
+ * deliberately no way to parse a checkpoint without a key. Format and checks: docs/audit.md §7.9.
  */
 #ifndef VT_AUDIT_CHAIN_H
 #define VT_AUDIT_CHAIN_H

@@ -20,7 +20,7 @@ struct cps {
 };
 
 static int
-load_checkpoints(struct db_tx *tx, struct cps *c)
+load_checkpoints(struct db_tx *tx, uint64_t from, struct cps *c)
 {
 	struct db_params p;
 	int r;
@@ -28,8 +28,9 @@ load_checkpoints(struct db_tx *tx, struct cps *c)
 	memset(c, 0, sizeof(*c));
 	db_params_init(&p);
 	db_param_uuid(&p, db_tx_org(tx));
+	db_param_int(&p, (int64_t)from);
 	r = db_query(tx, "SELECT size, note FROM audit_checkpoints WHERE org_id = $1 "
-			 "ORDER BY size", &p, &c->res);
+			 "AND size >= $2 ORDER BY size", &p, &c->res);
 	db_params_free(&p);
 	if (r == 0)
 		c->n = db_res_rows(c->res);
@@ -61,13 +62,42 @@ flush_checkpoints(struct cps *c, uint64_t upto, struct vbuf *out)
 int
 audit_export(struct db_tx *tx, const struct audit_keys *keys, struct vbuf *out)
 {
+	return audit_export_from(tx, keys, 0, out);
+}
+
+/* The frontier stored with the checkpoint of exactly `size` leaves into fr. */
+static int
+checkpoint_frontier(struct db_tx *tx, uint64_t size, struct vbuf *fr)
+{
+	struct db_params p;
+	struct db_res *res = NULL;
+	int r;
+
+	db_params_init(&p);
+	db_param_uuid(&p, db_tx_org(tx));
+	db_param_int(&p, (int64_t)size);
+	r = db_query(tx, "SELECT frontier FROM audit_checkpoints WHERE org_id = $1 AND size = $2",
+	    &p, &res);
+	db_params_free(&p);
+	if (r == 0 && db_res_rows(res) != 1)
+		r = VT_ERR_NOT_FOUND;
+	if (r == 0)
+		r = db_res_bytes(res, 0, 0, fr);
+	db_res_free(res);
+	return r;
+}
+
+int
+audit_export_from(struct db_tx *tx, const struct audit_keys *keys, uint64_t from,
+    struct vbuf *out)
+{
 	char origin[AUDIT_ORIGIN_MAX + 1], vkey[NOTE_VKEY_MAX + 1];
 	struct note_verifier *v = NULL;
 	struct db_res *res = NULL;
 	struct vbuf *canon = vbuf_new(AUDIT_DETAIL_MAX + 4096);
 	struct cps c;
 	uint64_t nleaves = 0;
-	int64_t from = 0;
+	int64_t next = (int64_t)from;
 	int r, i, n;
 
 	memset(&c, 0, sizeof(c));
@@ -80,14 +110,26 @@ audit_export(struct db_tx *tx, const struct audit_keys *keys, struct vbuf *out)
 		goto out;
 	note_verifier_format(v, vkey);
 	if ((r = bundle_write_header(out, origin, vkey)) != 0 ||
-	    (r = load_checkpoints(tx, &c)) != 0)
+	    (r = load_checkpoints(tx, from, &c)) != 0)
 		goto out;
+	if (from > 0) {
+		struct vbuf *fr = vbuf_new(MERKLE_FRONTIER_ENC_MAX);
+
+		r = checkpoint_frontier(tx, from, fr);
+		if (r == 0)
+			r = bundle_write_from(out, vbuf_ptr(fr), vbuf_len(fr));
+		vbuf_free(fr);
+		if (r == 0)
+			r = flush_checkpoints(&c, from, out); /* the anchor, right after */
+		if (r != 0)
+			goto out;
+	}
 	for (;;) {
 		struct db_params p;
 
 		db_params_init(&p);
 		db_param_uuid(&p, db_tx_org(tx));
-		db_param_int(&p, from);
+		db_param_int(&p, next);
 		db_param_int(&p, AUDIT_EXPORT_PAGE);
 		r = db_query(tx, "SELECT i.idx, i.leaf_hash, l.id, l.org_id, "
 				 " (extract(epoch FROM l.time) * 1000000)::bigint, l.actor_type, "
@@ -129,7 +171,7 @@ audit_export(struct db_tx *tx, const struct audit_keys *keys, struct vbuf *out)
 			if (r != 0)
 				goto out;
 			nleaves++;
-			from = idx + 1;
+			next = idx + 1;
 		}
 		db_res_free(res);
 		res = NULL;

@@ -25,6 +25,12 @@
  * every checkpoint in place). VT_ERR_TOO_LARGE past out's max.
  */
 int audit_export(struct db_tx *tx, const struct audit_keys *keys, struct vbuf *out) VT_WUR;
+/*
+ * A partial bundle (bundle_verify_from) starting at the checkpoint of exactly `from` leaves (0:
+ * the whole log, as audit_export). VT_ERR_NOT_FOUND when no checkpoint has that size.
+ */
+int audit_export_from(struct db_tx *tx, const struct audit_keys *keys, uint64_t from,
+    struct vbuf *out) VT_WUR;
 
 /* The newest checkpoint note of the org (*note owned by the caller); VT_ERR_NOT_FOUND if none. */
 int audit_checkpoint_latest(struct db_tx *tx, char **note) VT_WUR;

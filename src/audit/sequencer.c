@@ -32,6 +32,9 @@
 #include "db/db.h"
 
 #define VERIFY_ORGS_PER_PASS 16
+#define VERIFY_RECENT 8 /* checkpoint ranges re-checked on every pass */
+/* The halt time as the ack MAC covers it: microseconds since the epoch, whatever the TimeZone. */
+#define HALT_AT_TEXT "(extract(epoch FROM halt_at) * 1000000)::bigint::text"
 
 /* One org's log during a cycle. */
 struct org_work {
@@ -68,10 +71,13 @@ struct sequencer {
 	pthread_mutex_t mu;       /* guards halt_reason */
 	char halt_reason[SEQUENCER_REASON_MAX];
 	uint64_t last_verify_ms;
-	size_t verify_cursor;     /* round robin over orgs */
-	/* Findings already reported, so one tamper is one event per process. */
+	size_t verify_cursor;     /* round robin over orgs (recent ranges) */
+	size_t full_cursor;       /* the org whose whole log this pass re-checks */
+	int reserve_failing;      /* the license state refused the last reservation */
+	/* Findings already reported (org, index), so one tamper is one event per process. */
 	char reported[64][128];
 	size_t n_reported;
+	size_t next_report;
 };
 
 static void
@@ -349,7 +355,8 @@ write_org(struct sequencer *s, struct db_tx *tx, struct org_work *w, uint64_t co
 
 /* Rows of the transaction's org (system actor) — for rollback and tamper events. */
 static int
-record_event(struct db_tx *tx, const struct vt_uuid *org, const char *action, json_t *detail)
+record_event(struct db_tx *tx, const struct vt_uuid *org, const char *action,
+    enum audit_outcome outcome, json_t *detail)
 {
 	struct audit_event ev;
 	int r;
@@ -357,7 +364,7 @@ record_event(struct db_tx *tx, const struct vt_uuid *org, const char *action, js
 	memset(&ev, 0, sizeof(ev));
 	ev.action = action;
 	ev.actor_type = AUDIT_ACTOR_SYSTEM;
-	ev.outcome = AUDIT_FAILURE;
+	ev.outcome = outcome;
 	ev.resource_type = "audit_log";
 	ev.detail = detail;
 	if (org == NULL)
@@ -421,7 +428,7 @@ raise_rollback(struct sequencer *s, const char *reason, uint64_t file_counter, u
 		    "ack-rollback`" : " (development: serving continues)");
 		d = json_packx("{s:s, s:I, s:I}", "reason", reason, "license_counter",
 		    (json_int_t)file_counter, "database_counter", (json_int_t)db_max);
-		if ((r = record_event(tx, NULL, "AUDIT_ROLLBACK_DETECTED", d)) != 0 ||
+		if ((r = record_event(tx, NULL, "AUDIT_ROLLBACK_DETECTED", AUDIT_FAILURE, d)) != 0 ||
 		    (r = db_query(tx, "SELECT id FROM vt_audit_chain_orgs() AS id", NULL,
 		    &orgs)) != 0)
 			goto out;
@@ -429,12 +436,15 @@ raise_rollback(struct sequencer *s, const char *reason, uint64_t file_counter, u
 			struct vt_uuid org;
 
 			if ((r = db_res_uuid(orgs, i, 0, &org)) != 0 ||
-			    (r = record_event(tx, &org, "AUDIT_ROLLBACK_DETECTED", d)) != 0)
+			    (r = record_event(tx, &org, "AUDIT_ROLLBACK_DETECTED", AUDIT_FAILURE, d)) != 0)
 				goto out;
 		}
 	}
 	r = db_tx_commit(tx);
 	tx = NULL;
+	/* Halt now, not at the next poll: a production server must not serve in between. */
+	if (r == 0)
+		set_halt(s, reason);
  out:
 	json_decref(d);
 	db_res_free(res);
@@ -498,7 +508,7 @@ poll_halt(struct sequencer *s, int leader)
 
 	if ((r = db_tx_begin(s->pool, &tx)) != 0)
 		goto out;
-	if ((r = db_query(tx, "SELECT halt_reason, halt_at::text, ack_mac FROM vt_audit_halt()",
+	if ((r = db_query(tx, "SELECT halt_reason, " HALT_AT_TEXT ", ack_mac FROM vt_audit_halt()",
 	    NULL, &res)) != 0)
 		goto out;
 	if (db_res_rows(res) != 1 || db_res_isnull(res, 0, 0)) {
@@ -698,11 +708,22 @@ cycle(struct sequencer *s, int *more)
 		any_due = 0;
 	}
 	if (any_due) {
-		if ((r = db_max_counter(tx, &db_max)) != 0 ||
-		    (r = counter_reserve(s->counter, db_max, &counter)) != 0) {
-			log_error("audit sequencer: cannot reserve a license counter value in %s; "
-				  "no checkpoint is sealed", s->license_state_path);
+		if ((r = db_max_counter(tx, &db_max)) != 0)
 			goto out;
+		if ((r = counter_reserve(s->counter, db_max, &counter)) != 0) {
+			/* Keep indexing; only sealing waits for a usable license state. */
+			if (!s->reserve_failing)
+				log_error("audit sequencer: cannot reserve a license counter value in "
+					  "%s (%s); rows are indexed but no checkpoint is sealed until "
+					  "this is fixed", s->license_state_path, vt_err_str(r));
+			s->reserve_failing = 1;
+			for (i = 0; i < nw; i++)
+				w[i].due = 0;
+			any_due = 0;
+			counter = 0;
+		} else if (s->reserve_failing) {
+			log_info("audit sequencer: the license state is usable again; sealing resumes");
+			s->reserve_failing = 0;
 		}
 	}
 	for (i = 0; i < nw; i++) {
@@ -752,22 +773,52 @@ already_reported(struct sequencer *s, const char *key)
 		if (strcmp(s->reported[i], key) == 0)
 			return 1;
 	}
-	snprintf(s->reported[s->n_reported % VT_NELEM(s->reported)], sizeof(s->reported[0]), "%s",
-	    key);
+	/* A ring: the oldest finding is forgotten first (and may be reported again). */
+	snprintf(s->reported[s->next_report], sizeof(s->reported[0]), "%s", key);
+	s->next_report = (s->next_report + 1) % VT_NELEM(s->reported);
 	if (s->n_reported < VT_NELEM(s->reported))
 		s->n_reported++;
 	return 0;
 }
 
-/* Re-verifies one org's whole chain with the offline verifier's checks. */
+/*
+ * Where a background pass starts for one org: the checkpoint VERIFY_RECENT back from the newest
+ * (so recent ranges are re-checked on every pass), or 0 (the whole log) when it has fewer.
+ */
 static int
-verify_org(struct sequencer *s, const struct vt_uuid *org)
+verify_start(struct db_tx *tx, const struct vt_uuid *org, uint64_t *from)
+{
+	struct db_params p;
+	struct db_res *res = NULL;
+	int64_t v = 0;
+	int r;
+
+	*from = 0;
+	db_params_init(&p);
+	db_param_uuid(&p, org);
+	db_param_int(&p, VERIFY_RECENT);
+	r = db_query(tx, "SELECT size FROM audit_checkpoints WHERE org_id = $1 "
+			 "ORDER BY size DESC OFFSET $2 LIMIT 1", &p, &res);
+	db_params_free(&p);
+	if (r == 0 && db_res_rows(res) == 1 && (r = db_res_int(res, 0, 0, &v)) == 0)
+		*from = (uint64_t)v;
+	db_res_free(res);
+	return r;
+}
+
+/*
+ * Re-verifies one org's chain with the offline verifier's checks: the recent ranges, or the
+ * whole log when full (or when the org's log is short).
+ */
+static int
+verify_org(struct sequencer *s, const struct vt_uuid *org, int full)
 {
 	struct bundle_result res;
 	struct note_verifier *v = NULL;
 	struct db_tx *tx = NULL;
 	struct vbuf *b = vbuf_new((size_t)1 << 30);
 	char key[128], id[UUID_STR_LEN + 1];
+	uint64_t from = 0;
 	json_t *d = NULL;
 	FILE *f = NULL;
 	int r;
@@ -775,7 +826,14 @@ verify_org(struct sequencer *s, const struct vt_uuid *org)
 	memset(&res, 0, sizeof(res));
 	if ((r = db_tx_begin_as(s->pool, org, NULL, &tx)) != 0)
 		goto out;
-	if ((r = audit_export(tx, s->keys, b)) != 0)
+	if (!full && (r = verify_start(tx, org, &from)) != 0)
+		goto out;
+	r = audit_export_from(tx, s->keys, from, b);
+	if (r == VT_ERR_NOT_FOUND && from > 0) { /* the anchor went away: check everything */
+		vbuf_reset(b);
+		r = audit_export_from(tx, s->keys, 0, b);
+	}
+	if (r != 0)
 		goto out;
 	db_tx_rollback(tx);
 	tx = NULL;
@@ -785,11 +843,12 @@ verify_org(struct sequencer *s, const struct vt_uuid *org)
 		r = VT_ERR_NOMEM;
 		goto out;
 	}
-	r = bundle_verify(f, v, NULL, &res);
+	r = bundle_verify_from(f, v, &res);
 	if (r != VT_ERR_VERIFY) /* verified, or an I/O-class error that is not a finding */
 		goto out;
 	uuid_format(org, id);
-	snprintf(key, sizeof(key), "%s:%llu", id, (unsigned long long)res.bad_index);
+	snprintf(key, sizeof(key), "%s:%d:%llu", id, res.has_bad_index,
+	    (unsigned long long)res.bad_index);
 	if (already_reported(s, key)) {
 		r = 0;
 		goto out;
@@ -805,7 +864,7 @@ verify_org(struct sequencer *s, const struct vt_uuid *org)
 	else
 		d = json_packx("{s:s, s:n}", "reason", res.reason, "first_bad_index");
 	if ((r = db_tx_begin_as(s->pool, org, NULL, &tx)) != 0 ||
-	    (r = record_event(tx, org, "AUDIT_TAMPER_DETECTED", d)) != 0)
+	    (r = record_event(tx, org, "AUDIT_TAMPER_DETECTED", AUDIT_FAILURE, d)) != 0)
 		goto out;
 	r = db_tx_commit(tx);
 	tx = NULL;
@@ -819,6 +878,10 @@ verify_org(struct sequencer *s, const struct vt_uuid *org)
 	return r;
 }
 
+/*
+ * One background pass: the recent ranges of up to VERIFY_ORGS_PER_PASS orgs, and the whole log
+ * of one org (round robin), so every row is re-checked now and then, not only recent ones.
+ */
 static void
 verify_pass(struct sequencer *s)
 {
@@ -840,13 +903,36 @@ verify_pass(struct sequencer *s)
 
 		if (db_res_uuid(orgs, k, 0, &org) != 0)
 			break;
-		if (verify_org(s, &org) != 0)
+		if (verify_org(s, &org, (size_t)k == s->full_cursor % (size_t)n) != 0)
 			log_warn("audit background verification of an org could not run");
 		done++;
 	}
-	if (n > 0)
+	if (n > 0) {
+		/* The whole-log check may fall outside this pass's window: do it too. */
+		struct vt_uuid org;
+		size_t fk = s->full_cursor % (size_t)n;
+		size_t off = (fk + (size_t)n - s->verify_cursor % (size_t)n) % (size_t)n;
+
+		if (off >= (size_t)done && db_res_uuid(orgs, (int)fk, 0, &org) == 0 &&
+		    verify_org(s, &org, 1) != 0)
+			log_warn("audit background verification of an org could not run");
+		s->full_cursor++;
 		s->verify_cursor = (s->verify_cursor + (size_t)done) % (size_t)n;
+	}
 	db_res_free(orgs);
+}
+
+/* Gives the leader lock back (this server cannot lead). */
+static void
+release_lock(struct sequencer *s)
+{
+	struct db_tx *tx = NULL;
+
+	if (db_tx_begin(s->pool, &tx) != 0)
+		return;
+	if (db_query(tx, "SELECT pg_advisory_unlock(1448362325, 1)", NULL, NULL) != 0)
+		log_warn("audit sequencer: cannot release the leader lock");
+	db_tx_rollback(tx);
 }
 
 /* Becomes the leader if the lock is free: opens the counter and checks for a rollback. */
@@ -870,7 +956,9 @@ try_lead(struct sequencer *s)
 		sodium_memzero(key, sizeof(key));
 		if (r != 0) {
 			log_error("audit sequencer: cannot open the license state %s (%s); not "
-				  "sequencing", s->license_state_path, vt_err_str(r));
+				  "sequencing, and leaving the lock to another server",
+			    s->license_state_path, vt_err_str(r));
+			release_lock(s);
 			return r;
 		}
 	}
@@ -1021,7 +1109,7 @@ sequencer_ack_rollback(struct db_pool *pool, const struct keyring *kr, const cha
 	msg[0] = '\0';
 	if ((r = db_tx_begin(pool, &tx)) != 0)
 		goto out;
-	if ((r = db_query(tx, "SELECT halt_reason, halt_at::text FROM vt_audit_halt()", NULL,
+	if ((r = db_query(tx, "SELECT halt_reason, " HALT_AT_TEXT " FROM vt_audit_halt()", NULL,
 	    &res)) != 0)
 		goto out;
 	if (db_res_rows(res) != 1 || db_res_isnull(res, 0, 0)) {
@@ -1040,14 +1128,16 @@ sequencer_ack_rollback(struct db_pool *pool, const struct keyring *kr, const cha
 		goto out;
 	d = json_packx("{s:s, s:s?, s:s?}", "reason", db_res_text(res, 0, 0), "note", note,
 	    "operator", who);
-	if ((r = record_event(tx, NULL, "AUDIT_ROLLBACK_ACKNOWLEDGED", d)) != 0 ||
+	if ((r = record_event(tx, NULL, "AUDIT_ROLLBACK_ACKNOWLEDGED", AUDIT_SUCCESS,
+	    d)) != 0 ||
 	    (r = db_query(tx, "SELECT id FROM vt_audit_chain_orgs() AS id", NULL, &orgs)) != 0)
 		goto out;
 	for (i = 0; i < db_res_rows(orgs); i++) {
 		struct vt_uuid org;
 
 		if ((r = db_res_uuid(orgs, i, 0, &org)) != 0 ||
-		    (r = record_event(tx, &org, "AUDIT_ROLLBACK_ACKNOWLEDGED", d)) != 0)
+		    (r = record_event(tx, &org, "AUDIT_ROLLBACK_ACKNOWLEDGED",
+		    AUDIT_SUCCESS, d)) != 0)
 			goto out;
 	}
 	r = db_tx_commit(tx);

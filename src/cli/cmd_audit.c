@@ -3,7 +3,7 @@
  * admins, audit:read tokens), its export bundle and signed checkpoints, and the two checks a user
  * runs with the log's public key: `verify` checks a whole bundle offline (no server, nothing
  * trusted but the key), `prove` checks the server's inclusion proof of one row against a
- * checkpoint saved earlier. Formats and checks: docs/audit-verify.md.
+ * checkpoint saved earlier. Formats and checks: docs/audit.md §7.9.
  */
 #include "cli/cli.h"
 

@@ -169,6 +169,11 @@ $$;
 CREATE FUNCTION vt_audit_seq_advance(p_txid xid8, p_seq bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
+	-- Only over finished transactions: the cursor can never be pushed past rows to come.
+	IF p_txid >= pg_snapshot_xmin(pg_current_snapshot()) THEN
+		RAISE EXCEPTION 'audit sequencer cursor beyond the finished transactions'
+			USING ERRCODE = 'check_violation';
+	END IF;
 	UPDATE audit_sequencer SET last_txid = p_txid, last_seq = p_seq,
 		updated_at = clock_timestamp()
 	WHERE (p_txid, p_seq) > (last_txid, last_seq);
