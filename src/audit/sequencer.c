@@ -617,6 +617,9 @@ cycle(struct sequencer *s, int *more)
 	if (!is_leader) {
 		if (atomic_exchange(&s->leader, 0))
 			log_warn("audit sequencer: lost the leader lock (connection reset?)");
+		/* Another server may lead now: let it have the license state's file lock. */
+		counter_close(s->counter);
+		s->counter = NULL;
 		goto out;
 	}
 	db_params_init(&p);
@@ -962,8 +965,10 @@ try_lead(struct sequencer *s)
 			return r;
 		}
 	}
-	if ((r = check_rollback(s)) != 0)
+	if ((r = check_rollback(s)) != 0) {
+		release_lock(s);
 		return r;
+	}
 	atomic_store(&s->leader, 1);
 	log_info("audit sequencer: this server is the leader");
 	return 0;

@@ -101,5 +101,18 @@ vt_str_wipe_free(char *s)
 int
 vt_ct_eq(const void *a, const void *b, size_t n)
 {
-	return sodium_memcmp(a, b, n) == 0;
+	const unsigned char *x = a, *y = b;
+	unsigned int d = 0;
+	size_t i;
+
+	/*
+	 * Every byte is read whatever the data; the barrier keeps the compiler from turning the
+	 * accumulation into an early exit. sodium_memcmp does the same with volatile reads, which
+	 * made it a sixth of the offline verifier's time on 32-byte hashes.
+	 */
+	for (i = 0; i < n; i++) {
+		d |= (unsigned int)(x[i] ^ y[i]);
+		__asm__ __volatile__("" : "+r"(d));
+	}
+	return (int)(1 & ((d - 1) >> 8));
 }

@@ -465,6 +465,111 @@ expect_fail(const struct lines *ls, const struct witness *w, int64_t index, cons
 	expect_fail_key(ls, key, w, index, reason);
 }
 
+/*
+ * A partial bundle (the server's background check) from checkpoint k of L: the frontier at that
+ * size, the checkpoint, then the rest. frontier_fix lets a test corrupt the frontier.
+ */
+static char *
+partial_bundle(const struct log *L, size_t k, int corrupt, size_t *len)
+{
+	char vkey[NOTE_VKEY_MAX + 1];
+	struct vbuf *b = vbuf_new(VBUF_MAX_ANY), *fb = vbuf_new(MERKLE_FRONTIER_ENC_MAX);
+	struct merkle_frontier f;
+	size_t i, j = k, nc = 0;
+	char *s;
+
+	merkle_frontier_init(&f);
+	for (i = 0; i < L->cp_size[k]; i++)
+		assert_int_equal(merkle_frontier_append(&f, L->leaf[i]), 0);
+	assert_int_equal(merkle_frontier_encode(&f, fb), 0);
+	if (corrupt)
+		((uint8_t *)(uintptr_t)vbuf_ptr(fb))[vbuf_len(fb) - 1] ^= 1;
+	note_signer_format_vkey(signer, vkey);
+	assert_int_equal(bundle_write_header(b, ORIGIN, vkey), 0);
+	assert_int_equal(bundle_write_from(b, vbuf_ptr(fb), vbuf_len(fb)), 0);
+	for (; j < L->ncp && L->cp_size[j] == L->cp_size[k]; j++, nc++)
+		assert_int_equal(bundle_write_checkpoint(b, L->cp_note[j],
+		    strlen(L->cp_note[j])), 0);
+	for (i = L->cp_size[k]; i < L->n; i++) {
+		assert_int_equal(bundle_write_leaf(b, i, L->leaf[i], vbuf_ptr(L->row[i]),
+		    vbuf_len(L->row[i])), 0);
+		for (; j < L->ncp && L->cp_size[j] == i + 1; j++, nc++)
+			assert_int_equal(bundle_write_checkpoint(b, L->cp_note[j],
+			    strlen(L->cp_note[j])), 0);
+	}
+	assert_int_equal(bundle_write_end(b, L->n - L->cp_size[k], nc), 0);
+	*len = vbuf_len(b);
+	s = xstrndup((const char *)vbuf_ptr(b), vbuf_len(b));
+	vbuf_free(b);
+	vbuf_free(fb);
+	return s;
+}
+
+static int
+verify_from_buf(const char *buf, size_t len, struct bundle_result *res)
+{
+	FILE *f = fmemopen((void *)(uintptr_t)buf, len, "r");
+	int r;
+
+	assert_non_null(f);
+	r = bundle_verify_from(f, key, res);
+	fclose(f);
+	return r;
+}
+
+static void
+test_partial_bundle(void **state)
+{
+	struct bundle_result res;
+	struct log L;
+	struct lines ls;
+	size_t len;
+	char *s, *p;
+
+	(void)state;
+	log_build(&L, 120, 25, NULL); /* checkpoints at 25, 50, 75, 100; 20 unsealed */
+	/* From the checkpoint of size 50: OK, starting there. */
+	s = partial_bundle(&L, 1, 0, &len);
+	assert_int_equal(verify_from_buf(s, len, &res), 0);
+	assert_int_equal(res.start, 50);
+	assert_int_equal(res.rows, 120);
+	assert_int_equal(res.checkpoints, 3);
+	assert_int_equal(res.unsealed, 20);
+	/* The offline verifier never accepts a partial bundle. */
+	assert_int_equal(verify_buf(s, len, key, NULL, &res), VT_ERR_VERIFY);
+	assert_non_null(strstr(res.reason, "partial bundle"));
+	/* A row after the anchor altered: found at its index. */
+	p = strstr(s, "\nleaf 60 ");
+	assert_non_null(p);
+	p = strchr(p + 1, ' ');
+	p = strchr(p + 1, ' ');
+	p[1] = p[1] == 'A' ? 'B' : 'A';
+	assert_int_equal(verify_from_buf(s, len, &res), VT_ERR_VERIFY);
+	assert_int_equal(res.bad_index, 60);
+	free(s);
+	/* A frontier that does not fold to the anchor's signed root. */
+	s = partial_bundle(&L, 1, 1, &len);
+	assert_int_equal(verify_from_buf(s, len, &res), VT_ERR_VERIFY);
+	assert_non_null(strstr(res.reason, "root does not match"));
+	free(s);
+	/* The from line without its checkpoint right after it. */
+	s = partial_bundle(&L, 2, 0, &len);
+	p = strstr(s, "\ncheckpoint ");
+	assert_non_null(p);
+	p[1] = 'x';
+	assert_int_equal(verify_from_buf(s, len, &res), VT_ERR_VERIFY);
+	free(s);
+	/* A whole bundle is also accepted by bundle_verify_from, from 0. */
+	lines_from_log(&L, L.n, &ls);
+	s = lines_join(&ls, &len);
+	assert_int_equal(verify_from_buf(s, len, &res), 0);
+	assert_int_equal(res.start, 0);
+	assert_int_equal(res.rows, 120);
+	free(s);
+	lines_free(&ls);
+	log_free(&L);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Checkpoint text
  */
@@ -1768,6 +1873,7 @@ main(void)
 		cmocka_unit_test(test_witness_load),
 		cmocka_unit_test(test_witness_verify),
 		cmocka_unit_test(test_cli_verify),
+		cmocka_unit_test(test_partial_bundle),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
