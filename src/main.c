@@ -30,7 +30,7 @@ static const struct command COMMANDS[] = {
 	{ "org", cmd_org_main, "organization: members, invite, accept, switch, role, remove" },
 	{ "token", cmd_token_main, "API tokens: create, ls, revoke" },
 	{ "mfa", cmd_mfa_main, "TOTP MFA: enroll, confirm, disable" },
-	{ "audit", cmd_audit_main, "audit log: ls, events" },
+	{ "audit", cmd_audit_main, "audit log: ls, events, export, verify, prove, checkpoint" },
 	{ "vault", cmd_vault_main, "vaults: ls, create, rm, members, grant, revoke" },
 	{ "secret", cmd_secret_main, "secrets: put, get, reveal, ls, rm, totp" },
 	{ "version", cmd_version_main, "print the version" },

@@ -346,34 +346,77 @@ cli_urlencode(const char *s)
 	return out;
 }
 
+/* The URL of path on the server (VAULTTERM_ADDR or the default); *addr is the server named. */
+static char *
+request_url(const char *path, const char **addr)
+{
+	const char *a = getenv("VAULTTERM_ADDR");
+
+	if (a == NULL || a[0] == '\0')
+		a = CLI_DEFAULT_ADDR;
+	*addr = a;
+	/* "http://host:4000/" and "http://host:4000" name the same server. */
+	return xasprintf("%.*s%s", (int)(strlen(a) - (a[strlen(a) - 1] == '/')), a, path);
+}
+
+/* Adds "Authorization: Bearer ..." (*authz: the header, the caller wipes it), or says why not. */
+static int
+request_auth(struct curl_slist **hdrs, char **authz)
+{
+	char *token = token_load();
+
+	*authz = NULL;
+	if (token == NULL) {
+		fprintf(stderr, "vaultterm: not logged in (run `vaultterm login`, or set "
+				"VAULTTERM_TOKEN)\n");
+		return CLI_EXIT_AUTH;
+	}
+	*authz = xasprintf("Authorization: Bearer %s", token);
+	vt_str_wipe_free(token);
+	*hdrs = curl_slist_append(*hdrs, *authz);
+	return 0;
+}
+
+static void
+request_common(CURL *c, const char *url, struct curl_slist *hdrs)
+{
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "vaultterm-cli/" VT_VERSION);
+}
+
+/* Prints an API error response (the API.md error shape when it is one); the exit code. */
+static int
+request_error(long status, const json_t *resp)
+{
+	const json_t *e = json_object_get(resp, "error");
+	const char *code = json_string_value(json_object_get(e, "code"));
+	const char *msg = json_string_value(json_object_get(e, "message"));
+
+	fprintf(stderr, "vaultterm: %s (%s, HTTP %ld)\n", msg != NULL ? msg : "request failed",
+	    code != NULL ? code : "error", status);
+	return status == 401 ? CLI_EXIT_AUTH : CLI_EXIT_API;
+}
+
 int
 cli_call(const char *method, const char *path, const json_t *body, int auth, json_t **resp)
 {
-	const char *addr = getenv("VAULTTERM_ADDR");
+	const char *addr;
 	struct curl_slist *hdrs = NULL;
 	struct vbuf *rb = vbuf_new(CLI_RESPONSE_MAX);
-	char *url = NULL, *payload = NULL, *token = NULL, *authz = NULL;
-	const char *s;
+	char *url, *payload = NULL, *authz = NULL;
 	long status = 0;
 	CURLcode cc;
 	CURL *c = NULL;
 	int r = CLI_EXIT_LOCAL;
 
 	*resp = NULL;
-	if (addr == NULL || addr[0] == '\0')
-		addr = CLI_DEFAULT_ADDR;
-	/* "http://host:4000/" and "http://host:4000" name the same server. */
-	url = xasprintf("%.*s%s", (int)(strlen(addr) - (addr[strlen(addr) - 1] == '/')), addr, path);
-	if (auth) {
-		if ((token = token_load()) == NULL) {
-			fprintf(stderr, "vaultterm: not logged in (run `vaultterm login`, or set "
-					"VAULTTERM_TOKEN)\n");
-			r = CLI_EXIT_AUTH;
-			goto out;
-		}
-		authz = xasprintf("Authorization: Bearer %s", token);
-		hdrs = curl_slist_append(hdrs, authz);
-	}
+	url = request_url(path, &addr);
+	if (auth && (r = request_auth(&hdrs, &authz)) != 0)
+		goto out;
+	r = CLI_EXIT_LOCAL;
 	if ((c = curl_easy_init()) == NULL)
 		goto out;
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
@@ -382,15 +425,11 @@ cli_call(const char *method, const char *path, const json_t *body, int auth, jso
 		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	request_common(c, url, hdrs);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, rb);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)CLI_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "vaultterm-cli/" VT_VERSION);
 	cc = curl_easy_perform(c);
 	if (cc != CURLE_OK) {
 		fprintf(stderr, "vaultterm: cannot reach %s: %s\n", addr, curl_easy_strerror(cc));
@@ -408,13 +447,7 @@ cli_call(const char *method, const char *path, const json_t *body, int auth, jso
 		}
 	}
 	if (status >= 400) {
-		json_t *e = json_object_get(*resp, "error");
-		const char *code = json_string_value(json_object_get(e, "code"));
-
-		s = json_string_value(json_object_get(e, "message"));
-		fprintf(stderr, "vaultterm: %s (%s, HTTP %ld)\n", s != NULL ? s : "request failed",
-		    code != NULL ? code : "error", status);
-		r = status == 401 ? CLI_EXIT_AUTH : CLI_EXIT_API;
+		r = request_error(status, *resp);
 		goto out;
 	}
 	r = CLI_EXIT_OK;
@@ -427,9 +460,102 @@ cli_call(const char *method, const char *path, const json_t *body, int auth, jso
 		curl_easy_cleanup(c);
 	curl_slist_free_all(hdrs);
 	vt_str_wipe_free(authz);
-	vt_str_wipe_free(token);
 	vt_str_wipe_free(payload);
 	vbuf_free(rb);
+	free(url);
+	return r;
+}
+
+/* Where a text response goes: to f once the status is a success, else into err. */
+struct text_sink {
+	CURL *c;
+	FILE *f;
+	struct vbuf *err;
+	long status;
+	size_t max, got;  /* max 0: unlimited */
+	int write_failed;
+};
+
+static size_t
+on_text(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct text_sink *s = ud;
+	size_t n;
+
+	if (nmemb != 0 && size > SIZE_MAX / nmemb)
+		return 0;
+	n = size * nmemb;
+	if (s->status == 0)
+		curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &s->status);
+	if (s->status < 200 || s->status > 299)
+		return vbuf_put(s->err, data, n) == 0 ? n : 0;
+	if (s->max != 0 && n > s->max - s->got)
+		return 0; /* aborts the transfer: larger than any such response */
+	if (n > 0 && fwrite(data, 1, n, s->f) != n) {
+		s->write_failed = 1;
+		return 0;
+	}
+	s->got += n;
+	return n;
+}
+
+int
+cli_get_text(const char *path, FILE *f, size_t max)
+{
+	const char *addr;
+	struct curl_slist *hdrs = NULL;
+	struct text_sink s;
+	char *url, *authz = NULL;
+	CURLcode cc;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	s.f = f;
+	s.max = max;
+	s.err = vbuf_new(CLI_RESPONSE_MAX);
+	url = request_url(path, &addr);
+	if ((r = request_auth(&hdrs, &authz)) != 0)
+		goto out;
+	r = CLI_EXIT_LOCAL;
+	hdrs = curl_slist_append(hdrs, "Accept: text/plain, application/json");
+	if ((s.c = curl_easy_init()) == NULL)
+		goto out;
+	request_common(s.c, url, hdrs);
+	curl_easy_setopt(s.c, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, on_text);
+	curl_easy_setopt(s.c, CURLOPT_WRITEDATA, &s);
+	/* A whole log can take long: give up on a stalled transfer, not a slow one. */
+	curl_easy_setopt(s.c, CURLOPT_CONNECTTIMEOUT, (long)CLI_TIMEOUT_S);
+	curl_easy_setopt(s.c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(s.c, CURLOPT_LOW_SPEED_TIME, (long)CLI_TEXT_STALL_S);
+	cc = curl_easy_perform(s.c);
+	if (s.write_failed) {
+		fprintf(stderr, "vaultterm: cannot write the output: %s\n", strerror(errno));
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		if (s.max != 0 && s.got > 0 && cc == CURLE_WRITE_ERROR)
+			fprintf(stderr, "vaultterm: the response is larger than expected\n");
+		else
+			fprintf(stderr, "vaultterm: cannot reach %s: %s\n", addr,
+			    curl_easy_strerror(cc));
+		goto out;
+	}
+	curl_easy_getinfo(s.c, CURLINFO_RESPONSE_CODE, &s.status);
+	if (s.status < 200 || s.status > 299) {
+		json_t *e = json_loadb((const char *)vbuf_ptr(s.err), vbuf_len(s.err), 0, NULL);
+
+		r = request_error(s.status, e);
+		json_decref(e);
+		goto out;
+	}
+	r = CLI_EXIT_OK;
+ out:
+	if (s.c != NULL)
+		curl_easy_cleanup(s.c);
+	curl_slist_free_all(hdrs);
+	vt_str_wipe_free(authz);
+	vbuf_free(s.err);
 	free(url);
 	return r;
 }

@@ -89,6 +89,12 @@ int cli_call(const char *method, const char *path, const json_t *body, int auth,
  * by the caller) receives all the "items". Returns a CLI exit code (errors printed).
  */
 int cli_list_all(const char *path, json_t **items);
+/*
+ * GET path (authenticated; a text/plain answer) written to f, at most max bytes (0: unlimited).
+ * Errors are printed; returns a CLI exit code.
+ */
+#define CLI_TEXT_STALL_S 300 /* cli_get_text gives up below 1 byte/s for this long */
+int cli_get_text(const char *path, FILE *f, size_t max);
 /* 1 if s has the shape of a UUID (8-4-4-4-12 hex digits), else 0. */
 int cli_is_uuid(const char *s);
 /* Percent-encodes a query value. Caller frees. */

@@ -15,8 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-#include <sodium.h>
 
 #include "audit/bundle.h"
 #include "audit/chain.h"
@@ -28,11 +26,7 @@
 #include "crypto/note.h"
 
 #define AUDIT_KEY_FILE_MAX 1024          /* a file holding one vkey line */
-#define AUDIT_TEXT_TIMEOUT_S 300         /* export: abort below 1 byte/s for this long */
-#define AUDIT_ERROR_BODY_MAX (64 << 10)  /* an error response's JSON */
 #define AUDIT_ROOT_PREFIX 16             /* hex digits of the root printed by `prove` */
-#define AUDIT_TOKEN_MAX 4096
-#define AUDIT_DEFAULT_ADDR "http://127.0.0.1:4000"
 
 static const char AUDIT_USAGE[] =
     "usage: vaultterm audit <subcommand>\n\n"
@@ -191,157 +185,6 @@ audit_events(const struct cli_args *a)
 /* Text downloads: export and checkpoint */
 
 /*
- * The bearer token: VAULTTERM_TOKEN, else the file saved by `vaultterm login`. Caller wipes.
- * XXX: a copy of cli.c's token_load() and of cli_call()'s transport, because cli_call() accepts
- * JSON bodies only and the bundle is text; both belong in cli.c as one cli_get_text() helper.
- */
-static char *
-audit_token(void)
-{
-	const char *env = getenv("VAULTTERM_TOKEN");
-	const char *dir = getenv("VAULTTERM_CONFIG_DIR"), *home = getenv("HOME");
-	char buf[AUDIT_TOKEN_MAX + 2], *path, *tok = NULL;
-	ssize_t n;
-	int fd;
-
-	if (env != NULL && env[0] != '\0')
-		return xstrdup(env);
-	if (dir != NULL && dir[0] != '\0')
-		path = xasprintf("%s/token", dir);
-	else if (home != NULL && home[0] != '\0')
-		path = xasprintf("%s/.vaultterm/token", home);
-	else
-		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	free(path);
-	if (fd < 0)
-		return NULL;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n > 0 && n <= AUDIT_TOKEN_MAX) {
-		buf[n] = '\0';
-		buf[strcspn(buf, "\r\n")] = '\0';
-		if (buf[0] != '\0')
-			tok = xstrdup(buf);
-	}
-	sodium_memzero(buf, sizeof(buf));
-	return tok;
-}
-
-/* Where a text response goes: to f once the status is a success, else into err. */
-struct sink {
-	CURL *c;
-	FILE *f;
-	struct vbuf *err;
-	long status;
-	size_t max, got;  /* max 0: unlimited */
-	int write_failed;
-};
-
-static size_t
-on_text(char *data, size_t size, size_t nmemb, void *ud)
-{
-	struct sink *s = ud;
-	size_t n;
-
-	if (nmemb != 0 && size > SIZE_MAX / nmemb)
-		return 0;
-	n = size * nmemb;
-	if (s->status == 0)
-		curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &s->status);
-	if (s->status < 200 || s->status > 299)
-		return vbuf_put(s->err, data, n) == 0 ? n : 0;
-	if (s->max != 0 && n > s->max - s->got)
-		return 0; /* aborts the transfer: larger than any such response */
-	if (n > 0 && fwrite(data, 1, n, s->f) != n) {
-		s->write_failed = 1;
-		return 0;
-	}
-	s->got += n;
-	return n;
-}
-
-/* GET path (text/plain) into f, at most max bytes (0: unlimited). Returns a CLI exit code. */
-static int
-get_text(const char *path, FILE *f, size_t max)
-{
-	const char *addr = getenv("VAULTTERM_ADDR");
-	struct curl_slist *hdrs = NULL;
-	struct sink s;
-	char *url = NULL, *token = NULL, *authz = NULL;
-	CURLcode cc;
-	int r = CLI_EXIT_LOCAL;
-
-	memset(&s, 0, sizeof(s));
-	s.f = f;
-	s.max = max;
-	s.err = vbuf_new(AUDIT_ERROR_BODY_MAX);
-	if (addr == NULL || addr[0] == '\0')
-		addr = AUDIT_DEFAULT_ADDR;
-	url = xasprintf("%.*s%s", (int)(strlen(addr) - (addr[strlen(addr) - 1] == '/')), addr, path);
-	if ((token = audit_token()) == NULL) {
-		fprintf(stderr, "vaultterm: not logged in (run `vaultterm login`, or set "
-				"VAULTTERM_TOKEN)\n");
-		r = CLI_EXIT_AUTH;
-		goto out;
-	}
-	authz = xasprintf("Authorization: Bearer %s", token);
-	hdrs = curl_slist_append(hdrs, authz);
-	hdrs = curl_slist_append(hdrs, "Accept: text/plain, application/json");
-	if ((s.c = curl_easy_init()) == NULL)
-		goto out;
-	curl_easy_setopt(s.c, CURLOPT_URL, url);
-	curl_easy_setopt(s.c, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(s.c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, on_text);
-	curl_easy_setopt(s.c, CURLOPT_WRITEDATA, &s);
-	/* A whole log can take long: give up on a stalled transfer, not a slow one. */
-	curl_easy_setopt(s.c, CURLOPT_CONNECTTIMEOUT, (long)CLI_TIMEOUT_S);
-	curl_easy_setopt(s.c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(s.c, CURLOPT_LOW_SPEED_TIME, (long)AUDIT_TEXT_TIMEOUT_S);
-	curl_easy_setopt(s.c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s.c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(s.c, CURLOPT_USERAGENT, "vaultterm-cli/" VT_VERSION);
-	cc = curl_easy_perform(s.c);
-	if (s.write_failed) {
-		fprintf(stderr, "vaultterm: cannot write the output: %s\n", strerror(errno));
-		goto out;
-	}
-	if (cc != CURLE_OK) {
-		if (s.max != 0 && s.got > 0 && cc == CURLE_WRITE_ERROR)
-			fprintf(stderr, "vaultterm: the response is larger than expected\n");
-		else
-			fprintf(stderr, "vaultterm: cannot reach %s: %s\n", addr,
-			    curl_easy_strerror(cc));
-		goto out;
-	}
-	curl_easy_getinfo(s.c, CURLINFO_RESPONSE_CODE, &s.status);
-	if (s.status < 200 || s.status > 299) {
-		json_t *e = json_loadb((const char *)vbuf_ptr(s.err), vbuf_len(s.err), 0, NULL);
-		const char *msg = json_string_value(json_object_get(json_object_get(e, "error"),
-		    "message"));
-		const char *code = json_string_value(json_object_get(json_object_get(e, "error"),
-		    "code"));
-
-		fprintf(stderr, "vaultterm: %s (%s, HTTP %ld)\n", msg != NULL ? msg : "request failed",
-		    code != NULL ? code : "error", s.status);
-		json_decref(e);
-		r = s.status == 401 ? CLI_EXIT_AUTH : CLI_EXIT_API;
-		goto out;
-	}
-	r = CLI_EXIT_OK;
- out:
-	if (s.c != NULL)
-		curl_easy_cleanup(s.c);
-	curl_slist_free_all(hdrs);
-	vt_str_wipe_free(authz);
-	vt_str_wipe_free(token);
-	vbuf_free(s.err);
-	free(url);
-	return r;
-}
-
-/*
  * GET path into the file `out` (NULL: stdout). A file is written under a temporary name in the
  * same directory (0600, O_EXCL), synced and renamed over `out` only when the whole response
  * arrived, so `out` is never left half written. Returns a CLI exit code.
@@ -354,7 +197,7 @@ download(const char *path, const char *out, size_t max)
 	int fd, r;
 
 	if (out == NULL) {
-		if ((r = get_text(path, stdout, max)) != 0)
+		if ((r = cli_get_text(path, stdout, max)) != 0)
 			return r;
 		if (fflush(stdout) != 0 || ferror(stdout)) {
 			fprintf(stderr, "vaultterm: cannot write the output: %s\n", strerror(errno));
@@ -373,7 +216,7 @@ download(const char *path, const char *out, size_t max)
 		free(tmp);
 		return CLI_EXIT_LOCAL;
 	}
-	r = get_text(path, f, max);
+	r = cli_get_text(path, f, max);
 	if (r == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
 		fprintf(stderr, "vaultterm: cannot write %s: %s\n", tmp, strerror(errno));
 		r = CLI_EXIT_LOCAL;
