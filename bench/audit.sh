@@ -105,27 +105,14 @@ LUA
 	[ "$got" = 200 ] || { echo "bench: a reveal answers $got" >&2; tail -n 20 "$TMP/server.log" >&2; exit 1; }
 }
 
-# to_ms VALUE: wrk's "850.00us" / "1.23ms" / "1.02s" in milliseconds.
-to_ms() {
-	awk -v v="$1" 'BEGIN {
-		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
-		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
-		else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.2f", v * 60000 }
-		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
-		else printf "?" }'
-}
+. "$(dirname "$0")/wrk_lib.sh"
 
 # run_wrk SECONDS: sets W_RPS W_P50 W_P99 W_ERR.
 run_wrk() {
 	local out
 	out=$(wrk -t2 -c"$CONC" -d"${1}s" --latency -s "$TMP/reveal.lua" \
 		"$ADDR/api/vault/secrets/$SECRET_ID/reveal")
-	W_RPS=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
-	W_P50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
-	W_P99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
-	W_ERR=$(awk '/Non-2xx/ {n += $NF}
-		/Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10}
-		END {print n + 0}' <<<"$out")
+	wrk_parse "$out"
 }
 
 # unsealed: rows of ORG_ID not yet covered by a checkpoint (or not yet sequenced).

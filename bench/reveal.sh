@@ -114,15 +114,7 @@ PGPASSWORD="$APP_PW" "$PGBIN/pgbench" -n -h "$TMP/data/run" -U vaultterm_app -t 
 after=$(reveals)
 [ "$after" = $((before + 1)) ] || { echo "bench: the pgbench script wrote no audit row" >&2; exit 1; }
 
-# to_ms VALUE: wrk's "850.00us" / "1.23ms" / "1.02s" in milliseconds.
-to_ms() {
-	awk -v v="$1" 'BEGIN {
-		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
-		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
-		else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.2f", v * 60000 }
-		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
-		else printf "?" }'
-}
+. "$(dirname "$0")/wrk_lib.sh"
 
 # run_wrk CLIENTS SECONDS: sets W_RPS W_P50 W_P99 W_ERR.
 run_wrk() {
@@ -130,13 +122,7 @@ run_wrk() {
 	t=$((c < 2 ? c : 2))
 	out=$(wrk -t"$t" -c"$c" -d"${d}s" --latency -s "$TMP/reveal.lua" \
 		"$ADDR/api/vault/secrets/$SECRET_ID/reveal")
-	W_RPS=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
-	W_P50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
-	W_P99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
-	# non-2xx replies plus socket errors ("connect 0, read 0, write 0, timeout 0")
-	W_ERR=$(awk '/Non-2xx/ {n += $NF}
-		/Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10}
-		END {print n + 0}' <<<"$out")
+	wrk_parse "$out"
 }
 
 # run_pgbench CLIENTS SECONDS: sets P_TPS P_P50 P_P99 (latencies from the per-transaction log).
