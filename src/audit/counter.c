@@ -557,6 +557,9 @@ counter_rebase(struct license_counter *c, uint64_t db_max)
 		if (st.committed > db_max)
 			log_warn("license counter %s rebased from committed %" PRIu64 " down to %"
 			    PRIu64, c->path, st.committed, db_max);
+	} else if (r == VT_ERR_NOT_FOUND && db_max == 0) {
+		/* First boot: nothing to warn about. */
+		log_info("license counter %s created", c->path);
 	} else if (r == VT_ERR_NOT_FOUND || r == VT_ERR_VERIFY || r == VT_ERR_INVALID) {
 		log_warn("license counter %s re-created at %" PRIu64 " (%s)", c->path, db_max,
 		    r == VT_ERR_NOT_FOUND ? "no file" : "unusable file");
