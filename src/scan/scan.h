@@ -1,0 +1,156 @@
+/*
+ * The exposure scanner (ARCHITECTURE.md §10, docs/scanner.md): finds credentials in a byte
+ * stream — terminal output, a file, a request body — as it flows, without holding the plaintext
+ * of any stored secret.
+ *
+ *  - Rules: our own credential formats (src/scan/rules.c), compiled into ONE Vectorscan
+ *    streaming database shared read-only by every thread. A match split across any number of
+ *    feeds is found exactly once.
+ *  - Vault fingerprints: keyed hashes of the org's stored secret values (never the values):
+ *    candidate tokens of the output are looked up by a 64-bit SipHash and confirmed with
+ *    HMAC-SHA256, both under keys derived from the org's scanner key.
+ *  - ANSI escape sequences (CSI, OSC, and two-byte ESC sequences) are removed before matching, so
+ *    colour codes cannot hide a secret; offsets are still reported in the ORIGINAL stream.
+ *  - Redaction: replace each match by "[REDACTED:<rule_id>]" (or '*' × its length for live
+ *    terminals), on a buffer or on the stream with a bounded hold-back, so a secret spanning
+ *    chunks is masked before any of it is released.
+ *
+ * Threading: a scan_db and a scan_fpset are immutable once built and may be shared by any number
+ * of threads; a scan_stream belongs to one thread at a time.
+ */
+#ifndef VT_SCAN_SCAN_H
+#define VT_SCAN_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/util.h"
+#include "base/vbuf.h"
+
+#define SCAN_ERR_MAX 256
+#define SCAN_RULE_ID_MAX 64
+#define SCAN_FP_MIN_LEN 8           /* shortest token / value looked up as a fingerprint */
+#define SCAN_FP_MAX_LEN 4096        /* longest value fingerprinted whole */
+#define SCAN_FP_LABEL_MAX 128       /* "<secret uuid>/<field>" */
+#define SCAN_FP_KEYS_LEN 48         /* SipHash key (16) ‖ HMAC key (32) */
+#define SCAN_RULE_VAULT "vault-secret" /* rule_id of a fingerprint match */
+
+enum scan_severity {
+	SCAN_SEV_LOW,
+	SCAN_SEV_MEDIUM,
+	SCAN_SEV_HIGH,
+	SCAN_SEV_CRITICAL,
+};
+
+/*
+ * One rule (src/scan/rules.c). pattern uses Vectorscan's syntax (no back-references, no
+ * look-around). validate, when set, gets the whole match (bytes with ANSI removed) and decides:
+ * 1 to report it, with *off/*len the secret inside the match (what is reported and redacted);
+ * 0 to drop it (too little entropy, a placeholder, a bad checksum, an allowlisted example).
+ * Without validate the whole match is the secret.
+ */
+struct scan_rule {
+	const char *id;                  /* stable, lower-case kebab, e.g. "aws-access-key-id" */
+	const char *description;
+	enum scan_severity severity;
+	const char *pattern;
+	unsigned int hs_flags;           /* extra HS_FLAG_* (e.g. HS_FLAG_CASELESS) */
+	unsigned int max_len;            /* longest possible match in bytes (the look-back bound) */
+	int (*validate)(const uint8_t *m, size_t n, size_t *off, size_t *len);
+	const char *const *positives;    /* NULL-terminated: each is found exactly once */
+	const char *const *negatives;    /* NULL-terminated: none is found */
+};
+
+extern const struct scan_rule SCAN_RULES[];
+extern const size_t SCAN_RULES_COUNT;
+
+const char *scan_severity_str(enum scan_severity s);
+
+/* A finding. Offsets count bytes of the ORIGINAL stream (ANSI sequences included). */
+struct scan_match {
+	const struct scan_rule *rule;    /* NULL for a vault fingerprint */
+	const char *rule_id;             /* rule->id, or SCAN_RULE_VAULT */
+	enum scan_severity severity;     /* SCAN_SEV_CRITICAL for a fingerprint */
+	uint64_t start, end;             /* [start, end) */
+	const char *label;               /* fingerprint: the label it was added with; else NULL */
+};
+
+/* Called once per finding, in order of end offset; return nonzero to stop the scan. */
+typedef int (*scan_match_fn)(void *ud, const struct scan_match *m);
+
+/* ---- the compiled rules ----------------------------------------------------------------- */
+struct scan_db;
+/* Compiles SCAN_RULES; VT_ERR_INTERNAL with Vectorscan's message in err if a rule is bad. */
+int scan_db_open(struct scan_db **out, char err[static SCAN_ERR_MAX]) VT_WUR;
+void scan_db_free(struct scan_db *db);
+/* Bytes of per-stream state (Vectorscan's stream plus ours), for docs and the bench. */
+size_t scan_db_stream_size(const struct scan_db *db);
+
+/* ---- vault fingerprints ------------------------------------------------------------------ */
+/*
+ * What is stored for one value: never the value. anchor_sip is the SipHash-2-4 (keys[0..16)) of
+ * the value's longest token (the value cut at the scanner's delimiters; ties: the first), which
+ * starts anchor_off bytes into the value; mac is HMAC-SHA256 (keys[16..48)) of the whole value of
+ * len bytes. A value without delimiters is its own anchor (anchor_off 0, token = value).
+ */
+struct scan_fp {
+	uint64_t anchor_sip;
+	uint32_t anchor_off;
+	uint32_t len;
+	uint8_t mac[32];
+};
+/*
+ * Fingerprints of one field value: of the value and of its whitespace-trimmed form (one entry
+ * when they are equal). Values (or trimmed forms) shorter than SCAN_FP_MIN_LEN, longer than
+ * SCAN_FP_MAX_LEN, or whose longest token is shorter than SCAN_FP_MIN_LEN give no entry.
+ */
+int scan_fp_compute(const uint8_t keys[static SCAN_FP_KEYS_LEN], const void *value, size_t n,
+    struct scan_fp out[static 2], size_t *nout) VT_WUR;
+
+struct scan_fpset;
+int scan_fpset_new(const uint8_t keys[static SCAN_FP_KEYS_LEN], struct scan_fpset **out) VT_WUR;
+/* Adds a stored fingerprint with a label (copied, at most SCAN_FP_LABEL_MAX bytes). */
+int scan_fpset_add(struct scan_fpset *s, const struct scan_fp *fp, const char *label) VT_WUR;
+size_t scan_fpset_count(const struct scan_fpset *s);
+size_t scan_fpset_memory(const struct scan_fpset *s);
+void scan_fpset_free(struct scan_fpset *s); /* wipes the keys */
+
+/* ---- streams ------------------------------------------------------------------------------ */
+struct scan_stream;
+/* fps may be NULL (rules only). db and fps are borrowed and must outlive the stream. */
+int scan_stream_open(const struct scan_db *db, const struct scan_fpset *fps,
+    struct scan_stream **out) VT_WUR;
+/* Feeds n bytes (any size, including 0); findings complete so far go to fn. */
+int scan_stream_feed(struct scan_stream *s, const void *data, size_t n, scan_match_fn fn,
+    void *ud) VT_WUR;
+/* Ends the stream (findings that needed its end go to fn) and frees it; NULL-safe. */
+int scan_stream_close(struct scan_stream *s, scan_match_fn fn, void *ud);
+
+/* One-shot: the whole buffer as one stream. */
+int scan_buffer(const struct scan_db *db, const struct scan_fpset *fps, const void *data,
+    size_t n, scan_match_fn fn, void *ud) VT_WUR;
+
+/* ---- redaction ---------------------------------------------------------------------------- */
+enum scan_redact_mode {
+	SCAN_REDACT_LABEL, /* "[REDACTED:<rule_id>]" */
+	SCAN_REDACT_MASK,  /* '*' for every byte: the same length, for live terminals */
+};
+/* in with matches m[0 .. nm) (any order, may overlap) replaced, into out. */
+int scan_redact_buffer(const void *in, size_t n, const struct scan_match *m, size_t nm,
+    enum scan_redact_mode mode, struct vbuf *out) VT_WUR;
+
+/*
+ * A redacting stream: feed input, receive output that is safe to release; at most
+ * scan_redactor_holdback() bytes are held back until the stream can tell they are not part of
+ * a secret. Findings also go to fn (may be NULL).
+ */
+struct scan_redactor;
+int scan_redactor_open(const struct scan_db *db, const struct scan_fpset *fps,
+    enum scan_redact_mode mode, struct scan_redactor **out) VT_WUR;
+size_t scan_redactor_holdback(const struct scan_redactor *r);
+int scan_redactor_feed(struct scan_redactor *r, const void *data, size_t n, struct vbuf *out,
+    scan_match_fn fn, void *ud) VT_WUR;
+/* Releases the rest into out and frees; NULL-safe. */
+int scan_redactor_close(struct scan_redactor *r, struct vbuf *out, scan_match_fn fn, void *ud);
+
+#endif
