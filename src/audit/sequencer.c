@@ -33,6 +33,7 @@
 
 #define VERIFY_ORGS_PER_PASS 16
 #define VERIFY_RECENT 8 /* checkpoint ranges re-checked on every pass */
+#define VERIFY_FULL_EVERY 12 /* passes between two whole-log checks (one org each) */
 /* The halt time as the ack MAC covers it: microseconds since the epoch, whatever the TimeZone. */
 #define HALT_AT_TEXT "(extract(epoch FROM halt_at) * 1000000)::bigint::text"
 
@@ -72,7 +73,8 @@ struct sequencer {
 	char halt_reason[SEQUENCER_REASON_MAX];
 	uint64_t last_verify_ms;
 	size_t verify_cursor;     /* round robin over orgs (recent ranges) */
-	size_t full_cursor;       /* the org whose whole log this pass re-checks */
+	size_t full_cursor;       /* the org whose whole log a full pass re-checks */
+	uint64_t passes;          /* background passes so far */
 	int reserve_failing;      /* the license state refused the last reservation */
 	/* Findings already reported (org, index), so one tamper is one event per process. */
 	char reported[64][128];
@@ -882,15 +884,16 @@ verify_org(struct sequencer *s, const struct vt_uuid *org, int full)
 }
 
 /*
- * One background pass: the recent ranges of up to VERIFY_ORGS_PER_PASS orgs, and the whole log
- * of one org (round robin), so every row is re-checked now and then, not only recent ones.
+ * One background pass: the recent ranges of up to VERIFY_ORGS_PER_PASS orgs, and on every
+ * VERIFY_FULL_EVERY-th pass (the first included) the whole log of one org (round robin), so every
+ * row is re-checked now and then, not only recent ones.
  */
 static void
 verify_pass(struct sequencer *s)
 {
 	struct db_tx *tx = NULL;
 	struct db_res *orgs = NULL;
-	int i, n, done = 0;
+	int i, n, done = 0, full = s->passes++ % VERIFY_FULL_EVERY == 0;
 
 	if (db_tx_begin(s->pool, &tx) != 0)
 		return;
@@ -906,11 +909,11 @@ verify_pass(struct sequencer *s)
 
 		if (db_res_uuid(orgs, k, 0, &org) != 0)
 			break;
-		if (verify_org(s, &org, (size_t)k == s->full_cursor % (size_t)n) != 0)
+		if (verify_org(s, &org, full && (size_t)k == s->full_cursor % (size_t)n) != 0)
 			log_warn("audit background verification of an org could not run");
 		done++;
 	}
-	if (n > 0) {
+	if (n > 0 && full) {
 		/* The whole-log check may fall outside this pass's window: do it too. */
 		struct vt_uuid org;
 		size_t fk = s->full_cursor % (size_t)n;
@@ -920,8 +923,9 @@ verify_pass(struct sequencer *s)
 		    verify_org(s, &org, 1) != 0)
 			log_warn("audit background verification of an org could not run");
 		s->full_cursor++;
-		s->verify_cursor = (s->verify_cursor + (size_t)done) % (size_t)n;
 	}
+	if (n > 0)
+		s->verify_cursor = (s->verify_cursor + (size_t)done) % (size_t)n;
 	db_res_free(orgs);
 }
 

@@ -29,7 +29,7 @@
 #include "db/db.h"
 
 #define SEQUENCER_BATCH 5000            /* rows per cycle (one transaction) */
-#define SEQUENCER_POLL_MS 100           /* idle wait between cycles */
+#define SEQUENCER_POLL_MS 200           /* idle wait between cycles */
 #define SEQUENCER_LOCK_KEY1 1448362325  /* 'VTAU' */
 #define SEQUENCER_LOCK_KEY2 1
 #define SEQUENCER_REASON_MAX 512

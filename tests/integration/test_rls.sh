@@ -274,17 +274,15 @@ for stmt in "UPDATE audit_log SET action = 'TAMPERED'" "DELETE FROM audit_log" \
 	"TRUNCATE audit_log"; do
 	expect_sql_err app "$SET_A
 $stmt;" "permission denied for table audit_log" "(e) app role: $stmt"
-	# The superuser bypasses RLS, so the rows reach the trigger, which refuses them (TRUNCATE is
-	# refused even earlier: audit_index references the rows).
-	expect_sql_err super "$stmt;" "audit_log is append-only|cannot truncate a table referenced" \
-		"(e) superuser: $stmt"
+	# The superuser bypasses RLS, so the rows reach the trigger, which refuses them.
+	expect_sql_err super "$stmt;" "audit_log is append-only" "(e) superuser: $stmt"
 done
 # The owner role is subject to FORCE RLS (no UPDATE/DELETE policy exists, so no row would match),
 # and the statement-level trigger refuses the attempt outright anyway.
 for stmt in "UPDATE audit_log SET action = 'TAMPERED'" "DELETE FROM audit_log" \
 	"TRUNCATE audit_log"; do
 	expect_sql_err owner "$SET_A
-$stmt;" "audit_log is append-only|cannot truncate a table referenced" "(e) owner role: $stmt"
+$stmt;" "audit_log is append-only" "(e) owner role: $stmt"
 done
 # The database, not the app, stamps time and txid.
 expect_sql_err app "$SET_A
