@@ -19,6 +19,7 @@ libjansson-dev
 libcurl4-openssl-dev
 libssh-dev
 libvectorscan-dev
+libpcre2-dev
 libwslay-dev
 libcmocka-dev
 clang

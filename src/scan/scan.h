@@ -34,6 +34,9 @@
 #define SCAN_FP_LABEL_MAX 128       /* "<secret uuid>/<field>" */
 #define SCAN_FP_KEYS_LEN 48         /* SipHash key (16) ‖ HMAC key (32) */
 #define SCAN_RULE_VAULT "vault-secret" /* rule_id of a fingerprint match */
+#define SCAN_RULES_MAX 4096         /* rules in one database */
+#define SCAN_RULE_MAX_LEN 65536     /* largest max_len of a rule */
+#define SCAN_REDACT_ANSI_SLACK 65536 /* escape bytes a redactor holds beyond its window */
 
 enum scan_severity {
 	SCAN_SEV_LOW,
@@ -45,7 +48,7 @@ enum scan_severity {
 /*
  * One rule (src/scan/rules.c). pattern uses Vectorscan's syntax (no back-references, no
  * look-around). validate, when set, gets the whole match (bytes with ANSI removed) and decides:
- * 1 to report it, with *off/*len the secret inside the match (what is reported and redacted);
+ * 1 to report it, with *off and *len the secret inside the match (what is reported and redacted);
  * 0 to drop it (too little entropy, a placeholder, a bad checksum, an allowlisted example).
  * Without validate the whole match is the secret.
  */
@@ -75,15 +78,40 @@ struct scan_match {
 	const char *label;               /* fingerprint: the label it was added with; else NULL */
 };
 
-/* Called once per finding, in order of end offset; return nonzero to stop the scan. */
+/*
+ * Called once per finding. Order: by the offset at which the finding became certain (a rule
+ * match once no longer match from its start can come, i.e. start + max_len bytes into the
+ * stream or its end; a fingerprint once the value and the delimiter after its anchor are in),
+ * then rule before fingerprint, rule order, label, start, end. That order is the same however the
+ * stream is cut into feeds. m and its strings are borrowed for the call (rule_id and label live
+ * as long as the database / fingerprint set). Return nonzero to stop: the stream then ignores
+ * further input and reports nothing more (feed and close still return 0).
+ */
 typedef int (*scan_match_fn)(void *ud, const struct scan_match *m);
 
 /* ---- the compiled rules ----------------------------------------------------------------- */
 struct scan_db;
 /* Compiles SCAN_RULES; VT_ERR_INTERNAL with Vectorscan's message in err if a rule is bad. */
 int scan_db_open(struct scan_db **out, char err[static SCAN_ERR_MAX]) VT_WUR;
+/*
+ * Compiles rules[0 .. n) (borrowed: they must outlive the database); n may be 0 (fingerprints
+ * only). Besides a pattern Vectorscan rejects, a rule is refused (VT_ERR_INTERNAL, the rule id and
+ * the reason in err) when its max_len is 0, above SCAN_RULE_MAX_LEN or below the pattern's
+ * longest possible match, when the pattern can match the empty string, or when hs_flags holds
+ * anything but CASELESS, DOTALL, MULTILINE, UTF8 or UCP. A pattern without an upper bound
+ * ("\\S{8,}") is accepted: max_len then caps how far back a match may start.
+ */
+int scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out,
+    char err[static SCAN_ERR_MAX]) VT_WUR;
 void scan_db_free(struct scan_db *db);
-/* Bytes of per-stream state (Vectorscan's stream plus ours), for docs and the bench. */
+/* The rules compiled into db, in order (for listings, tests, the bench). */
+size_t scan_db_rule_count(const struct scan_db *db);
+const struct scan_rule *scan_db_rule(const struct scan_db *db, size_t i);
+/*
+ * Bytes of per-stream state without fingerprints (Vectorscan's stream, our window of the last
+ * max_len filtered bytes plus one block, per-rule state), for docs and the bench. A stream with
+ * fingerprints keeps at least SCAN_FP_MAX_LEN bytes of window; scan_stream_memory() tells.
+ */
 size_t scan_db_stream_size(const struct scan_db *db);
 
 /* ---- vault fingerprints ------------------------------------------------------------------ */
@@ -126,6 +154,9 @@ int scan_stream_feed(struct scan_stream *s, const void *data, size_t n, scan_mat
 /* Ends the stream (findings that needed its end go to fn) and frees it; NULL-safe. */
 int scan_stream_close(struct scan_stream *s, scan_match_fn fn, void *ud);
 
+/* What one open stream holds right now, in bytes (grows only with pathological input). */
+size_t scan_stream_memory(const struct scan_stream *s);
+
 /* One-shot: the whole buffer as one stream. */
 int scan_buffer(const struct scan_db *db, const struct scan_fpset *fps, const void *data,
     size_t n, scan_match_fn fn, void *ud) VT_WUR;
@@ -133,7 +164,8 @@ int scan_buffer(const struct scan_db *db, const struct scan_fpset *fps, const vo
 /* ---- redaction ---------------------------------------------------------------------------- */
 enum scan_redact_mode {
 	SCAN_REDACT_LABEL, /* "[REDACTED:<rule_id>]" */
-	SCAN_REDACT_MASK,  /* '*' for every byte: the same length, for live terminals */
+	SCAN_REDACT_MASK,  /* '*' for every visible byte (escape sequences and CR/LF kept): the same
+	                      length, for live terminals */
 };
 /* in with matches m[0 .. nm) (any order, may overlap) replaced, into out. */
 int scan_redact_buffer(const void *in, size_t n, const struct scan_match *m, size_t nm,
@@ -142,7 +174,11 @@ int scan_redact_buffer(const void *in, size_t n, const struct scan_match *m, siz
 /*
  * A redacting stream: feed input, receive output that is safe to release; at most
  * scan_redactor_holdback() bytes are held back until the stream can tell they are not part of
- * a secret. Findings also go to fn (may be NULL).
+ * a secret. Findings also go to fn (may be NULL); its return value does not stop redaction.
+ * The hold-back is the engine's window (max over rules' max_len, and SCAN_FP_MAX_LEN with
+ * fingerprints) plus SCAN_REDACT_ANSI_SLACK bytes of escape sequences inside it; past that, the
+ * oldest bytes are released with every byte masked (fail closed).
+ * XXX: a quiet interactive stream keeps its last bytes held until more output or the close.
  */
 struct scan_redactor;
 int scan_redactor_open(const struct scan_db *db, const struct scan_fpset *fps,

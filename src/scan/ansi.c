@@ -1,0 +1,298 @@
+/*
+ * The scanner's input filter: removes ANSI escape sequences and folds CR+ LF to LF, so that
+ * colour codes inside a secret and a terminal's CRLF line ends cannot hide it from the rules or
+ * the fingerprints, and keeps a deletion-only offset map so findings are reported in offsets of
+ * the ORIGINAL stream. The state machine carries over between calls, so a sequence split across
+ * feeds is removed the same way as a whole one. Plain runs are located with memchr and copied.
+ *
+ * Removed: CSI (ESC [ params/intermediates final 0x40-0x7E), the string sequences OSC (ESC ]),
+ * DCS (ESC P), SOS (ESC X), PM (ESC ^) and APC (ESC _) up to BEL or ST (ESC \), and the other
+ * ESC sequences (ESC, intermediates 0x20-0x2F, a final 0x30-0x7E). A byte that cannot continue a
+ * sequence aborts it (the sequence so far is removed, the byte is kept), as terminals do; so do
+ * over-long sequences (SCAN_CSI_MAX, SCAN_STR_MAX), which bounds what one sequence can hide.
+ * The 8-bit C1 CSI (0x9B) is left alone: it is a UTF-8 continuation byte in real output.
+ */
+#include "scan/scan_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+
+#define ESC 0x1b
+#define BEL 0x07
+#define CAN 0x18
+#define SUB 0x1a
+
+static const uint8_t crs[SCAN_CR_RUN_MAX] = { '\r', '\r', '\r', '\r', '\r', '\r', '\r', '\r',
+	'\r', '\r', '\r', '\r', '\r', '\r', '\r', '\r' };
+
+static int
+gapmap_push(struct scan_gapmap *gm, uint64_t s, uint64_t d)
+{
+	if (gm == NULL)
+		return 0;
+	if (gm->n > gm->head && gm->s[gm->n - 1] == s) {
+		gm->d[gm->n - 1] = d;
+		return 0;
+	}
+	if (gm->n == gm->cap) {
+		size_t live = gm->n - gm->head;
+		size_t cap = gm->cap;
+		uint64_t *ns, *nd;
+
+		if (gm->head > 0 && gm->head >= live) {
+			/* Most entries are dead: slide the live ones down instead of growing. */
+			memmove(gm->s, gm->s + gm->head, live * sizeof(*gm->s));
+			memmove(gm->d, gm->d + gm->head, live * sizeof(*gm->d));
+			gm->head = 0;
+			gm->n = live;
+		} else {
+			cap = cap == 0 ? 16 : cap * 2;
+			if ((ns = realloc(gm->s, cap * sizeof(*ns))) == NULL)
+				return VT_ERR_NOMEM;
+			gm->s = ns;
+			if ((nd = realloc(gm->d, cap * sizeof(*nd))) == NULL)
+				return VT_ERR_NOMEM;
+			gm->d = nd;
+			gm->cap = cap;
+		}
+	}
+	gm->s[gm->n] = s;
+	gm->d[gm->n] = d;
+	gm->n++;
+	return 0;
+}
+
+void
+scan_gapmap_free(struct scan_gapmap *gm)
+{
+	if (gm == NULL)
+		return;
+	free(gm->s);
+	free(gm->d);
+	memset(gm, 0, sizeof(*gm));
+}
+
+uint64_t
+scan_gapmap_orig(const struct scan_gapmap *gm, uint64_t s)
+{
+	size_t lo, hi;
+
+	if (gm->n == gm->head || s < gm->s[gm->head])
+		return s; /* before the first change (pruned entries only ever precede keep_s) */
+	lo = gm->head;
+	hi = gm->n; /* answer in [lo, hi) : last entry with s[j] <= s */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (gm->s[mid] <= s)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return s + gm->d[lo];
+}
+
+void
+scan_gapmap_prune(struct scan_gapmap *gm, uint64_t keep_s)
+{
+	/* Keep the last entry at or before keep_s: it gives the delta of keep_s itself. */
+	while (gm->n - gm->head >= 2 && gm->s[gm->head + 1] <= keep_s)
+		gm->head++;
+}
+
+/* Records that the next kept byte, stripped offset a->out_s, has original offset o. */
+static int
+kept_at(struct scan_ansi *a, uint64_t o, struct scan_gapmap *gm)
+{
+	uint64_t d = o - a->out_s;
+
+	if (d == a->delta)
+		return 0;
+	a->delta = d;
+	return gapmap_push(gm, a->out_s, d);
+}
+
+static int
+flush_crs(struct scan_ansi *a, uint8_t **o, struct scan_gapmap *gm)
+{
+	int r;
+
+	if (a->ncr == 0)
+		return 0;
+	if ((r = kept_at(a, a->cr_o, gm)) != 0)
+		return r;
+	memcpy(*o, crs, a->ncr);
+	*o += a->ncr;
+	a->out_s += a->ncr;
+	a->ncr = 0;
+	return 0;
+}
+
+/* One byte inside a sequence: returns 1 if the byte was consumed, 0 if it goes back to GROUND. */
+static int
+seq_byte(struct scan_ansi *a, uint8_t b)
+{
+	switch (a->st) {
+	case ANSI_ESC:
+		a->seqlen++;
+		if (b == '[') {
+			a->st = ANSI_CSI;
+		} else if (b == ']' || b == 'P' || b == 'X' || b == '^' || b == '_') {
+			a->st = ANSI_STR;
+		} else if (b >= 0x20 && b <= 0x2f) {
+			a->st = ANSI_NF;
+		} else if (b >= 0x30 && b <= 0x7e) {
+			a->st = ANSI_GROUND;
+		} else if (b == ESC) {
+			a->seqlen = 1;
+		} else {
+			a->st = ANSI_GROUND;
+			return 0;
+		}
+		return 1;
+	case ANSI_NF:
+	case ANSI_CSI:
+		if (b == ESC) {
+			a->st = ANSI_ESC;
+			a->seqlen = 1;
+			return 1;
+		}
+		if (++a->seqlen > SCAN_CSI_MAX) {
+			a->st = ANSI_GROUND;
+			return 0;
+		}
+		if (b >= 0x20 && b <= 0x2f)
+			return 1;
+		if (a->st == ANSI_CSI && b >= 0x30 && b <= 0x3f)
+			return 1;
+		if ((a->st == ANSI_CSI && b >= 0x40 && b <= 0x7e) ||
+		    (a->st == ANSI_NF && b >= 0x30 && b <= 0x7e)) {
+			a->st = ANSI_GROUND;
+			return 1;
+		}
+		a->st = ANSI_GROUND;
+		return 0;
+	case ANSI_STR:
+		if (b == ESC) {
+			a->st = ANSI_STR_ESC;
+			return 1;
+		}
+		if (b == BEL || b == CAN || b == SUB) {
+			a->st = ANSI_GROUND;
+			return 1;
+		}
+		if (++a->seqlen > SCAN_STR_MAX) {
+			a->st = ANSI_GROUND;
+			return 0;
+		}
+		return 1;
+	case ANSI_STR_ESC:
+		if (b == '\\') {
+			a->st = ANSI_GROUND;
+			return 1;
+		}
+		/* ESC ends the string and starts a new sequence with this byte. */
+		a->st = ANSI_ESC;
+		a->seqlen = 1;
+		return seq_byte(a, b);
+	case ANSI_GROUND:
+		break;
+	}
+	return 0;
+}
+
+long
+scan_ansi_filter(struct scan_ansi *a, const uint8_t *in, size_t n, uint8_t *out,
+    struct scan_gapmap *gm)
+{
+	uint8_t *o = out;
+	size_t i = 0;
+	ptrdiff_t ie = -1, ic = -1; /* next ESC / CR at or after i, once looked up */
+	int r;
+
+	while (i < n) {
+		uint8_t b = in[i];
+		size_t stop;
+
+		if (a->st != ANSI_GROUND) {
+			if (seq_byte(a, b))
+				i++;
+			continue;
+		}
+		if (b == '\r') {
+			if (a->ncr == SCAN_CR_RUN_MAX && (r = flush_crs(a, &o, gm)) != 0)
+				return r;
+			if (a->ncr++ == 0)
+				a->cr_o = a->in_o + i;
+			i++;
+			continue;
+		}
+		if (a->ncr > 0) {
+			if (b == '\n')
+				a->ncr = 0; /* CR+ LF -> LF */
+			else if ((r = flush_crs(a, &o, gm)) != 0)
+				return r;
+		}
+		if (b == ESC) {
+			a->st = ANSI_ESC;
+			a->seqlen = 1;
+			i++;
+			continue;
+		}
+		/* A plain run up to the next ESC or CR. */
+		if ((ptrdiff_t)i > ie) {
+			const uint8_t *q = memchr(in + i, ESC, n - i);
+
+			ie = q != NULL ? q - in : (ptrdiff_t)n;
+		}
+		if ((ptrdiff_t)i > ic) {
+			const uint8_t *q = memchr(in + i, '\r', n - i);
+
+			ic = q != NULL ? q - in : (ptrdiff_t)n;
+		}
+		stop = (size_t)(ie < ic ? ie : ic);
+		if ((r = kept_at(a, a->in_o + i, gm)) != 0)
+			return r;
+		memcpy(o, in + i, stop - i);
+		o += stop - i;
+		a->out_s += stop - i;
+		i = stop;
+	}
+	a->in_o += n;
+	return o - out;
+}
+
+long
+scan_ansi_finish(struct scan_ansi *a, uint8_t *out, struct scan_gapmap *gm)
+{
+	uint8_t *o = out;
+	int r;
+
+	if ((r = flush_crs(a, &o, gm)) != 0)
+		return r;
+	a->st = ANSI_GROUND;
+	return o - out;
+}
+
+uint64_t
+scan_ansi_unresolved(const struct scan_ansi *a)
+{
+	return a->ncr > 0 ? a->cr_o : a->in_o;
+}
+
+size_t
+scan_ansi_seq_len(const uint8_t *p, size_t n)
+{
+	struct scan_ansi a = { .st = ANSI_ESC, .seqlen = 1 };
+	size_t i;
+
+	if (n == 0 || p[0] != ESC)
+		return 0;
+	for (i = 1; i < n && a.st != ANSI_GROUND; i++) {
+		if (!seq_byte(&a, p[i]))
+			return i;
+	}
+	return i;
+}

@@ -1,0 +1,267 @@
+/*
+ * The compiled rule database: every rule in ONE Vectorscan streaming database (no start-of-match
+ * tracking: Vectorscan refuses HS_FLAG_SOM_LEFTMOST for the bounded repeats credential patterns
+ * are made of, "Pattern is too large"), plus, per rule, the same pattern compiled by PCRE2 with
+ * PCRE2_ENDANCHORED and JIT, which finds the leftmost start of a match once Vectorscan has
+ * reported where it ends (docs/scanner.md, "Matching"). Both are read-only once built and shared
+ * by every thread; the only mutable part is a small pool of Vectorscan scratch spaces, taken for
+ * the length of one scan call.
+ */
+#include "scan/scan_internal.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+
+const char *
+scan_severity_str(enum scan_severity s)
+{
+	switch (s) {
+	case SCAN_SEV_LOW:
+		return "low";
+	case SCAN_SEV_MEDIUM:
+		return "medium";
+	case SCAN_SEV_HIGH:
+		return "high";
+	case SCAN_SEV_CRITICAL:
+		return "critical";
+	}
+	return "unknown";
+}
+
+/* Vectorscan flags that the engine depends on not being set, or that change match shapes. */
+#define HS_FLAGS_ALLOWED (HS_FLAG_CASELESS | HS_FLAG_DOTALL | HS_FLAG_MULTILINE | HS_FLAG_UTF8 | \
+	HS_FLAG_UCP)
+
+static uint32_t
+pcre_flags(unsigned int hs_flags)
+{
+	uint32_t o = PCRE2_ENDANCHORED;
+
+	if (hs_flags & HS_FLAG_CASELESS)
+		o |= PCRE2_CASELESS;
+	if (hs_flags & HS_FLAG_DOTALL)
+		o |= PCRE2_DOTALL;
+	if (hs_flags & HS_FLAG_MULTILINE)
+		o |= PCRE2_MULTILINE;
+	if (hs_flags & HS_FLAG_UTF8)
+		o |= PCRE2_UTF;
+	if (hs_flags & HS_FLAG_UCP)
+		o |= PCRE2_UCP;
+	return o;
+}
+
+static int
+check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
+    char err[static SCAN_ERR_MAX])
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *ce = NULL;
+	PCRE2_SIZE eoff = 0;
+	int ecode = 0;
+	int r = VT_ERR_INTERNAL;
+
+	if (ru->id == NULL || ru->pattern == NULL || ru->id[0] == '\0' ||
+	    strlen(ru->id) >= SCAN_RULE_ID_MAX) {
+		snprintf(err, SCAN_ERR_MAX, "rule %zu: missing or over-long id or pattern", i);
+		goto out;
+	}
+	if ((ru->hs_flags & ~(unsigned int)HS_FLAGS_ALLOWED) != 0) {
+		snprintf(err, SCAN_ERR_MAX, "rule %s: unsupported hs_flags 0x%x", ru->id,
+		    ru->hs_flags);
+		goto out;
+	}
+	if (ru->max_len == 0 || ru->max_len > SCAN_RULE_MAX_LEN) {
+		snprintf(err, SCAN_ERR_MAX, "rule %s: max_len %u outside 1..%u", ru->id,
+		    ru->max_len, (unsigned int)SCAN_RULE_MAX_LEN);
+		goto out;
+	}
+	if (hs_expression_info(ru->pattern, ru->hs_flags, &info, &ce) != HS_SUCCESS) {
+		snprintf(err, SCAN_ERR_MAX, "rule %s: %s", ru->id, ce != NULL ? ce->message : "?");
+		goto out;
+	}
+	if (info->min_width == 0) {
+		snprintf(err, SCAN_ERR_MAX, "rule %s: pattern can match the empty string", ru->id);
+		goto out;
+	}
+	if (info->max_width != UINT_MAX && info->max_width > ru->max_len) {
+		snprintf(err, SCAN_ERR_MAX, "rule %s: max_len %u below the pattern's longest match %u",
+		    ru->id, ru->max_len, info->max_width);
+		goto out;
+	}
+	if (info->min_width > ru->max_len) {
+		snprintf(err, SCAN_ERR_MAX, "rule %s: max_len %u below the pattern's shortest match %u",
+		    ru->id, ru->max_len, info->min_width);
+		goto out;
+	}
+	rt->min_width = info->min_width;
+	rt->max_len = ru->max_len;
+	rt->re = pcre2_compile((PCRE2_SPTR)ru->pattern, PCRE2_ZERO_TERMINATED,
+	    pcre_flags(ru->hs_flags), &ecode, &eoff, NULL);
+	if (rt->re == NULL) {
+		PCRE2_UCHAR msg[128];
+
+		pcre2_get_error_message(ecode, msg, sizeof(msg));
+		snprintf(err, SCAN_ERR_MAX, "rule %s: PCRE2 at %zu: %s", ru->id, (size_t)eoff,
+		    (const char *)msg);
+		goto out;
+	}
+	/* Without JIT the interpreter still answers, only slower: not an error. */
+	(void)pcre2_jit_compile(rt->re, PCRE2_JIT_COMPLETE);
+	r = 0;
+ out:
+	free(info);
+	if (ce != NULL)
+		hs_free_compile_error(ce);
+	return r;
+}
+
+int
+scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out,
+    char err[static SCAN_ERR_MAX])
+{
+	struct scan_db *db = NULL;
+	const char **pats = NULL;
+	unsigned int *flags = NULL, *ids = NULL;
+	hs_compile_error_t *ce = NULL;
+	size_t i;
+	int r = VT_ERR_INTERNAL;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (n > SCAN_RULES_MAX || (n > 0 && rules == NULL)) {
+		snprintf(err, SCAN_ERR_MAX, "too many rules (%zu)", n);
+		return VT_ERR_RANGE;
+	}
+	db = xcalloc(1, sizeof(*db));
+	VT_ASSERT(pthread_mutex_init(&db->lock, NULL) == 0);
+	db->rules = rules;
+	db->nrules = n;
+	db->rt = xcalloc(n == 0 ? 1 : n, sizeof(*db->rt));
+	if ((db->mctx = pcre2_match_context_create(NULL)) == NULL) {
+		r = VT_ERR_NOMEM;
+		goto out;
+	}
+	pcre2_set_match_limit(db->mctx, SCAN_PCRE_MATCH_LIMIT);
+	pcre2_set_depth_limit(db->mctx, SCAN_PCRE_MATCH_LIMIT);
+	for (i = 0; i < n; i++) {
+		if ((r = check_rule(&rules[i], i, &db->rt[i], err)) != 0)
+			goto out;
+		if (rules[i].max_len > db->max_len)
+			db->max_len = rules[i].max_len;
+	}
+	if (n > 0) {
+		pats = xcalloc(n, sizeof(*pats));
+		flags = xcalloc(n, sizeof(*flags));
+		ids = xcalloc(n, sizeof(*ids));
+		for (i = 0; i < n; i++) {
+			pats[i] = rules[i].pattern;
+			flags[i] = rules[i].hs_flags;
+			ids[i] = (unsigned int)i;
+		}
+		if (hs_compile_multi(pats, flags, ids, (unsigned int)n, HS_MODE_STREAM, NULL, &db->hs,
+		    &ce) != HS_SUCCESS) {
+			if (ce != NULL && ce->expression >= 0 && (size_t)ce->expression < n)
+				snprintf(err, SCAN_ERR_MAX, "rule %s: %s",
+				    rules[ce->expression].id, ce->message);
+			else
+				snprintf(err, SCAN_ERR_MAX, "vectorscan: %s",
+				    ce != NULL ? ce->message : "compile failed");
+			r = VT_ERR_INTERNAL;
+			goto out;
+		}
+		if (hs_stream_size(db->hs, &db->hs_stream_bytes) != HS_SUCCESS ||
+		    hs_alloc_scratch(db->hs, &db->proto) != HS_SUCCESS) {
+			snprintf(err, SCAN_ERR_MAX, "vectorscan: cannot size the database");
+			r = VT_ERR_INTERNAL;
+			goto out;
+		}
+	}
+	*out = db;
+	db = NULL;
+	r = 0;
+ out:
+	if (ce != NULL)
+		hs_free_compile_error(ce);
+	free(pats);
+	free(flags);
+	free(ids);
+	scan_db_free(db);
+	return r;
+}
+
+void
+scan_db_free(struct scan_db *db)
+{
+	size_t i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < db->npool; i++)
+		hs_free_scratch(db->pool[i]);
+	free(db->pool);
+	if (db->proto != NULL)
+		hs_free_scratch(db->proto);
+	if (db->hs != NULL)
+		hs_free_database(db->hs);
+	for (i = 0; i < db->nrules; i++)
+		pcre2_code_free(db->rt[i].re);
+	free(db->rt);
+	pcre2_match_context_free(db->mctx);
+	pthread_mutex_destroy(&db->lock);
+	free(db);
+}
+
+size_t
+scan_db_rule_count(const struct scan_db *db)
+{
+	return db->nrules;
+}
+
+const struct scan_rule *
+scan_db_rule(const struct scan_db *db, size_t i)
+{
+	return i < db->nrules ? &db->rules[i] : NULL;
+}
+
+hs_scratch_t *
+scan_db_scratch_get(const struct scan_db *cdb)
+{
+	struct scan_db *db = (struct scan_db *)cdb; /* only the pool, under its lock */
+	hs_scratch_t *s = NULL;
+
+	VT_ASSERT(pthread_mutex_lock(&db->lock) == 0);
+	if (db->npool > 0)
+		s = db->pool[--db->npool];
+	VT_ASSERT(pthread_mutex_unlock(&db->lock) == 0);
+	if (s == NULL && hs_clone_scratch(db->proto, &s) != HS_SUCCESS)
+		return NULL;
+	return s;
+}
+
+void
+scan_db_scratch_put(const struct scan_db *cdb, hs_scratch_t *s)
+{
+	struct scan_db *db = (struct scan_db *)cdb;
+
+	if (s == NULL)
+		return;
+	VT_ASSERT(pthread_mutex_lock(&db->lock) == 0);
+	if (db->npool == db->cappool) {
+		size_t cap = db->cappool == 0 ? 4 : db->cappool * 2;
+		hs_scratch_t **p = realloc(db->pool, cap * sizeof(*p));
+
+		if (p == NULL) {
+			VT_ASSERT(pthread_mutex_unlock(&db->lock) == 0);
+			hs_free_scratch(s);
+			return;
+		}
+		db->pool = p;
+		db->cappool = cap;
+	}
+	db->pool[db->npool++] = s;
+	VT_ASSERT(pthread_mutex_unlock(&db->lock) == 0);
+}

@@ -1,0 +1,766 @@
+/*
+ * The scanner's stream engine (docs/scanner.md). Each feed is cut into slices; a slice goes
+ * through the ANSI/CR filter into the stream's window buffer (the last `win` filtered bytes plus
+ * the new block), then:
+ *  - Vectorscan scans the block in streaming mode and reports (rule, end) pairs; the callback
+ *    only hands each end to that rule's small state machine: the leftmost start of a match ending
+ *    there comes from the rule's PCRE2 twin run over the look-back window (Vectorscan cannot
+ *    report starts for these patterns), later ends extend the candidate while a match from the
+ *    same start reaches them, and the candidate is decided once no longer match from its start
+ *    can still come (start + max_len <= position, or the stream's end): leftmost-longest, one
+ *    finding per rule per overlapping region, then the rule's validate;
+ *  - the tokenizer cuts the block at SCAN_DELIM bytes; each token of SCAN_FP_MIN_LEN ..
+ *    SCAN_FP_MAX_LEN bytes is SipHashed and looked up in the fingerprint set; a hit becomes a
+ *    pending value span, confirmed by HMAC once all its bytes are in.
+ * Findings of a block are sorted by the offset at which they became certain, so the sequence a
+ * caller sees is the same however the stream was cut into feeds.
+ */
+#include "scan/scan_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/err.h"
+#include "crypto/hash.h"
+
+#define FP_PEND_MAX 65536 /* XXX: hits past this many pending values in one window are dropped */
+
+struct rule_st {
+	uint64_t floor;   /* a new match starts at or after this */
+	uint64_t cs;      /* open candidate: leftmost start */
+	uint64_t cbest;   /* open candidate: longest end so far */
+	int open;
+	/* q[0 .. nu): ends that did not extend the candidate; q[qh .. qn): ends to process. */
+	uint64_t *q;
+	uint32_t nu, qh, qn, cap;
+};
+
+struct fp_pend {
+	uint64_t vs, ve;
+	uint64_t d;       /* decided once pos >= d: past the value and past its token's delimiter */
+	uint32_t ent;
+};
+
+struct fp_seen {
+	const char *label;
+	uint64_t vs, ve;
+};
+
+struct finding {
+	struct scan_match m;
+	uint64_t d;       /* the stripped offset at which the finding became certain */
+	uint32_t kind;    /* 0 rule, 1 fingerprint */
+	uint32_t idx;     /* rule index */
+};
+
+struct scan_stream {
+	const struct scan_db *db;
+	const struct scan_fpset *fps;
+	hs_stream_t *hs;
+	hs_scratch_t *scratch; /* during a feed or close only */
+	struct scan_ansi ansi;
+	struct scan_gapmap gm;
+
+	uint8_t *hb;           /* filtered bytes [hb_s, hb_s + hb_len) */
+	size_t hb_len, hb_cap, win;
+	uint64_t hb_s;
+
+	struct rule_st *rs;
+	pcre2_match_data *md;
+
+	int in_tok;
+	uint64_t tok_s;
+	struct fp_pend *pend;
+	size_t npend, cappend;
+	struct fp_seen *seen;
+	size_t nseen, capseen;
+
+	struct finding *out;
+	size_t nout, capout;
+
+	scan_match_fn fn;
+	void *ud;
+	int err;
+	int stopped;
+	uint64_t estimated; /* starts estimated because PCRE2 gave up (stat) */
+};
+
+static int
+grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t c = *cap;
+	void *np;
+
+	if (need <= c)
+		return 0;
+	while (c < need)
+		c = c == 0 ? 8 : c * 2;
+	if ((np = realloc(*p, c * elem)) == NULL)
+		return VT_ERR_NOMEM;
+	*p = np;
+	*cap = c;
+	return 0;
+}
+
+static inline const uint8_t *
+at(const struct scan_stream *s, uint64_t off)
+{
+	VT_ASSERT(off >= s->hb_s && off <= s->hb_s + s->hb_len);
+	return s->hb + (off - s->hb_s);
+}
+
+static inline uint64_t
+pos_of(const struct scan_stream *s)
+{
+	return s->hb_s + s->hb_len;
+}
+
+size_t
+scan_stream_window(const struct scan_db *db, const struct scan_fpset *fps)
+{
+	size_t w = (size_t)db->max_len + 1;
+
+	if (fps != NULL && w < SCAN_FP_MAX_LEN)
+		w = SCAN_FP_MAX_LEN;
+	return w + 16;
+}
+
+/* ---- findings ------------------------------------------------------------------------------ */
+static int
+add_finding(struct scan_stream *s, uint32_t kind, uint32_t idx, const char *label, uint64_t ss,
+    uint64_t se, uint64_t d)
+{
+	struct finding *f;
+	int r;
+
+	if ((r = grow((void **)&s->out, &s->capout, s->nout + 1, sizeof(*s->out))) != 0)
+		return r;
+	f = &s->out[s->nout++];
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->idx = idx;
+	f->d = d;
+	if (kind == 0) {
+		const struct scan_rule *ru = &s->db->rules[idx];
+
+		f->m.rule = ru;
+		f->m.rule_id = ru->id;
+		f->m.severity = ru->severity;
+	} else {
+		f->m.rule_id = SCAN_RULE_VAULT;
+		f->m.severity = SCAN_SEV_CRITICAL;
+		f->m.label = label;
+	}
+	f->m.start = scan_gapmap_orig(&s->gm, ss);
+	f->m.end = scan_gapmap_orig(&s->gm, se - 1) + 1;
+	return 0;
+}
+
+static int
+finding_cmp(const void *a, const void *b)
+{
+	const struct finding *x = a, *y = b;
+	int c;
+
+	if (x->d != y->d)
+		return x->d < y->d ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->kind == 0 && x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	if (x->kind == 1 && (c = strcmp(x->m.label, y->m.label)) != 0)
+		return c;
+	if (x->m.start != y->m.start)
+		return x->m.start < y->m.start ? -1 : 1;
+	if (x->m.end != y->m.end)
+		return x->m.end < y->m.end ? -1 : 1;
+	return 0;
+}
+
+static void
+emit(struct scan_stream *s)
+{
+	size_t i;
+
+	if (s->nout == 0)
+		return;
+	if (s->nout > 1)
+		qsort(s->out, s->nout, sizeof(*s->out), finding_cmp);
+	for (i = 0; i < s->nout && !s->stopped; i++) {
+		if (s->fn != NULL && s->fn(s->ud, &s->out[i].m) != 0)
+			s->stopped = 1;
+	}
+	s->nout = 0;
+}
+
+/* ---- rules: start finding and leftmost-longest selection ---------------------------------- */
+/*
+ * Leftmost start >= lo of a match of rule r ending exactly at e; 0 and *start, or 1 if none.
+ * One byte before lo is passed as context (for \b and multi-line ^), never as a start.
+ */
+static int
+rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t *start)
+{
+	const struct scan_rule_rt *rt = &s->db->rt[r];
+	uint64_t sub0;
+	PCRE2_SIZE *ov;
+	int rc;
+
+	if (e < lo || e - lo < rt->min_width)
+		return 1;
+	sub0 = lo > s->hb_s ? lo - 1 : lo;
+	rc = pcre2_match(rt->re, at(s, sub0), (PCRE2_SIZE)(e - sub0), (PCRE2_SIZE)(lo - sub0), 0,
+	    s->md, s->db->mctx);
+	if (rc > 0) {
+		ov = pcre2_get_ovector_pointer(s->md);
+		*start = sub0 + ov[0];
+		return 0;
+	}
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 1;
+	/*
+	 * XXX: the backtracking budget ran out (a pathological pattern or input). Vectorscan has
+	 * seen a match end here, so report one rather than none: from the widest start allowed.
+	 */
+	s->estimated++;
+	*start = lo;
+	return 0;
+}
+
+static int
+rule_finalize(struct scan_stream *s, size_t r)
+{
+	const struct scan_rule *ru = &s->db->rules[r];
+	struct rule_st *st = &s->rs[r];
+	uint64_t cs = st->cs, ce = st->cbest;
+	size_t n = (size_t)(ce - cs), off = 0, len = n;
+	int ok = 1, rc = 0;
+
+	st->open = 0;
+	if (ru->validate != NULL) {
+		ok = ru->validate(at(s, cs), n, &off, &len) == 1;
+		if (ok && (len == 0 || off > n || len > n - off))
+			ok = 0; /* a validate that answers outside the match is a rule bug: drop */
+	}
+	if (ok) {
+		st->floor = ce;
+		rc = add_finding(s, 0, (uint32_t)r, NULL, cs + off, cs + off + len,
+		    cs + s->db->rt[r].max_len);
+	} else {
+		st->floor = cs + 1;
+	}
+	/* The ends that did not extend it go back in front of the queue. */
+	if (st->nu > 0) {
+		memmove(st->q + st->qh - st->nu, st->q, st->nu * sizeof(*st->q));
+		st->qh -= st->nu;
+		st->nu = 0;
+	}
+	return rc;
+}
+
+/* Processes rule r's queued ends and decides its candidate when it can (pos: filtered bytes in). */
+static int
+rule_drain(struct scan_stream *s, size_t r, uint64_t pos, int closing)
+{
+	struct rule_st *st = &s->rs[r];
+	uint64_t maxl = s->db->rt[r].max_len, e, start;
+	int rc;
+
+	for (;;) {
+		if (st->open) {
+			if (st->qh < st->qn && st->q[st->qh] <= st->cs + maxl) {
+				e = st->q[st->qh++];
+				if (e <= st->cbest)
+					continue;
+				if (rule_leftmost(s, r, st->cs, e, &start) == 0 && start == st->cs)
+					st->cbest = e;
+				else
+					st->q[st->nu++] = e;
+				continue;
+			}
+			if (closing || st->cs + maxl <= pos) {
+				if ((rc = rule_finalize(s, r)) != 0)
+					return rc;
+				continue;
+			}
+			break;
+		}
+		if (st->qh == st->qn)
+			break;
+		e = st->q[st->qh++];
+		if (e <= st->floor)
+			continue;
+		if (rule_leftmost(s, r, e - st->floor > maxl ? e - maxl : st->floor, e, &start) != 0)
+			continue;
+		st->open = 1;
+		st->cs = start;
+		st->cbest = e;
+	}
+	if (st->qh == st->qn) {
+		st->qh = st->nu;
+		st->qn = st->nu;
+	}
+	return 0;
+}
+
+static int
+rule_end(struct scan_stream *s, size_t r, uint64_t e)
+{
+	struct rule_st *st = &s->rs[r];
+
+	if (st->qn == st->cap) {
+		/* Close the gap between the unresolved ends and the queue before growing. */
+		if (st->qh > st->nu) {
+			memmove(st->q + st->nu, st->q + st->qh, (st->qn - st->qh) * sizeof(*st->q));
+			st->qn = st->nu + (st->qn - st->qh);
+			st->qh = st->nu;
+		}
+		if (st->qn == st->cap) {
+			size_t cap = st->cap;
+
+			if (grow((void **)&st->q, &cap, (size_t)st->cap + 1, sizeof(*st->q)) != 0)
+				return VT_ERR_NOMEM;
+			st->cap = (uint32_t)cap;
+		}
+	}
+	st->q[st->qn++] = e;
+	return rule_drain(s, r, e, 0);
+}
+
+static int
+on_hs_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+    void *ctx)
+{
+	struct scan_stream *s = ctx;
+	int r;
+
+	(void)from;
+	(void)flags;
+	if ((r = rule_end(s, id, to)) != 0) {
+		s->err = r;
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- fingerprints --------------------------------------------------------------------------- */
+static int
+token_done(struct scan_stream *s, uint64_t ts, uint64_t te)
+{
+	const struct scan_fpset *f = s->fps;
+	uint64_t n = te - ts, key;
+	size_t mask, i;
+	int r;
+
+	if (n < SCAN_FP_MIN_LEN || n > SCAN_FP_MAX_LEN || f->nent == 0)
+		return 0;
+	key = scan_fp_slotkey(scan_fp_sip(secmem_ptr(f->keys), at(s, ts), (size_t)n));
+	mask = f->nslots - 1;
+	for (i = (size_t)key & mask; f->slot_key[i] != 0; i = (i + 1) & mask) {
+		const struct scan_fp_entry *e;
+		struct fp_pend *p;
+
+		if (f->slot_key[i] != key)
+			continue;
+		e = &f->ent[f->slot_idx[i]];
+		if (e->anchor_off > ts || (uint64_t)e->anchor_off + n > e->len)
+			continue;
+		if (s->npend >= FP_PEND_MAX)
+			return 0;
+		if ((r = grow((void **)&s->pend, &s->cappend, s->npend + 1, sizeof(*s->pend))) != 0)
+			return r;
+		p = &s->pend[s->npend++];
+		p->vs = ts - e->anchor_off;
+		p->ve = p->vs + e->len;
+		p->d = (p->ve > te ? p->ve : te) + 1;
+		p->ent = f->slot_idx[i];
+	}
+	return 0;
+}
+
+static int
+tokenize(struct scan_stream *s, const uint8_t *b, size_t k, uint64_t base)
+{
+	const uint8_t *p = b, *end = b + k;
+	int r;
+
+	while (p < end) {
+		if (s->in_tok) {
+			while (p < end && !SCAN_DELIM[*p])
+				p++;
+			if (p == end)
+				break;
+			s->in_tok = 0;
+			if ((r = token_done(s, s->tok_s, base + (uint64_t)(p - b))) != 0)
+				return r;
+		}
+		while (p < end && SCAN_DELIM[*p])
+			p++;
+		if (p < end) {
+			s->in_tok = 1;
+			s->tok_s = base + (uint64_t)(p - b);
+		}
+	}
+	return 0;
+}
+
+static int
+pend_cmp(const void *a, const void *b)
+{
+	const struct fp_pend *x = a, *y = b;
+
+	if (x->d != y->d)
+		return x->d < y->d ? -1 : 1;
+	if (x->ent != y->ent)
+		return x->ent < y->ent ? -1 : 1;
+	if (x->vs != y->vs)
+		return x->vs < y->vs ? -1 : 1;
+	return 0;
+}
+
+static int
+fp_confirm(struct scan_stream *s, const struct fp_pend *p)
+{
+	const struct scan_fpset *f = s->fps;
+	const struct scan_fp_entry *e = &f->ent[p->ent];
+	const char *label = f->labels + e->label_off;
+	uint8_t mac[HMAC_MAX_LEN];
+	size_t maclen = 0, i;
+	int r, same;
+
+	if ((r = hmac_compute(HMAC_SHA256, secmem_ptr(f->keys) + 16, 32, at(s, p->vs), e->len, mac,
+	    &maclen)) != 0)
+		return r;
+	same = maclen == 32 && sodium_memcmp(mac, e->mac, 32) == 0;
+	sodium_memzero(mac, sizeof(mac));
+	if (!same)
+		return 0;
+	for (i = 0; i < s->nseen; i++) {
+		const struct fp_seen *q = &s->seen[i];
+
+		if (q->vs < p->ve && p->vs < q->ve && strcmp(q->label, label) == 0)
+			return 0; /* this label was already reported over these bytes */
+	}
+	if ((r = grow((void **)&s->seen, &s->capseen, s->nseen + 1, sizeof(*s->seen))) != 0)
+		return r;
+	s->seen[s->nseen].label = label;
+	s->seen[s->nseen].vs = p->vs;
+	s->seen[s->nseen].ve = p->ve;
+	s->nseen++;
+	return add_finding(s, 1, 0, label, p->vs, p->ve, p->d);
+}
+
+/* Confirms the pending values decided by pos (at the close: all whose bytes are all in). */
+static int
+fp_sweep(struct scan_stream *s, uint64_t pos, int closing)
+{
+	size_t i, j;
+	int r;
+
+	if (s->npend == 0)
+		goto prune;
+	if (s->npend > 1)
+		qsort(s->pend, s->npend, sizeof(*s->pend), pend_cmp);
+	for (i = 0; i < s->npend && (closing || s->pend[i].d <= pos); i++) {
+		if (s->pend[i].ve <= pos && (r = fp_confirm(s, &s->pend[i])) != 0)
+			return r;
+	}
+	memmove(s->pend, s->pend + i, (s->npend - i) * sizeof(*s->pend));
+	s->npend -= i;
+ prune:
+	/* A value reported earlier can no longer overlap a value that ends after pos. */
+	for (i = j = 0; i < s->nseen; i++) {
+		if (s->seen[i].ve + SCAN_FP_MAX_LEN > pos)
+			s->seen[j++] = s->seen[i];
+	}
+	s->nseen = j;
+	return 0;
+}
+
+/* ---- blocks --------------------------------------------------------------------------------- */
+static int
+sweep(struct scan_stream *s, int closing)
+{
+	uint64_t pos = pos_of(s);
+	size_t r;
+	int rc;
+
+	for (r = 0; r < s->db->nrules; r++) {
+		if ((s->rs[r].open || s->rs[r].qh < s->rs[r].qn) &&
+		    (rc = rule_drain(s, r, pos, closing)) != 0)
+			return rc;
+	}
+	if (s->fps != NULL && (rc = fp_sweep(s, pos, closing)) != 0)
+		return rc;
+	emit(s);
+	return 0;
+}
+
+/* Scans the k filtered bytes just appended at hb[off ..). */
+static int
+block(struct scan_stream *s, size_t off, size_t k)
+{
+	uint64_t base = s->hb_s + off;
+	int r;
+
+	if (k == 0)
+		return 0;
+	if (s->hs != NULL && hs_scan_stream(s->hs, (const char *)s->hb + off, (unsigned int)k, 0,
+	    s->scratch, on_hs_match, s) != HS_SUCCESS && s->err == 0)
+		return VT_ERR_INTERNAL;
+	if (s->err != 0)
+		return s->err;
+	if (s->fps != NULL && (r = tokenize(s, s->hb + off, k, base)) != 0)
+		return r;
+	return sweep(s, 0);
+}
+
+/* Makes room for SCAN_BLOCK more bytes, keeping the last win bytes. */
+static void
+make_room(struct scan_stream *s)
+{
+	size_t keep;
+
+	if (s->hb_len + SCAN_BLOCK <= s->hb_cap)
+		return;
+	keep = s->hb_len < s->win ? s->hb_len : s->win;
+	memmove(s->hb, s->hb + (s->hb_len - keep), keep);
+	s->hb_s += s->hb_len - keep;
+	s->hb_len = keep;
+	scan_gapmap_prune(&s->gm, s->hb_s);
+}
+
+int
+scan_stream_open(const struct scan_db *db, const struct scan_fpset *fps, struct scan_stream **out)
+{
+	struct scan_stream *s;
+	int r = VT_ERR_NOMEM;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return VT_ERR_NOMEM;
+	s->db = db;
+	s->fps = fps;
+	s->win = scan_stream_window(db, fps);
+	s->hb_cap = s->win + SCAN_BLOCK;
+	if ((s->hb = malloc(s->hb_cap)) == NULL)
+		goto out;
+	if (db->nrules > 0 && (s->rs = calloc(db->nrules, sizeof(*s->rs))) == NULL)
+		goto out;
+	if ((s->md = pcre2_match_data_create(1, NULL)) == NULL)
+		goto out;
+	if (db->hs != NULL && hs_open_stream(db->hs, 0, &s->hs) != HS_SUCCESS) {
+		r = VT_ERR_INTERNAL;
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+	r = 0;
+ out:
+	if (s != NULL) {
+		free(s->hb);
+		free(s->rs);
+		pcre2_match_data_free(s->md);
+		free(s);
+	}
+	return r;
+}
+
+static int
+feed(struct scan_stream *s, const uint8_t *p, size_t n)
+{
+	int r;
+
+	while (n > 0) {
+		size_t slice = n < SCAN_BLOCK - SCAN_CR_RUN_MAX ? n : SCAN_BLOCK - SCAN_CR_RUN_MAX;
+		size_t off;
+		long k;
+
+		make_room(s);
+		off = s->hb_len;
+		if ((k = scan_ansi_filter(&s->ansi, p, slice, s->hb + off, &s->gm)) < 0)
+			return (int)k;
+		s->hb_len += (size_t)k;
+		if ((r = block(s, off, (size_t)k)) != 0)
+			return r;
+		p += slice;
+		n -= slice;
+		if (s->stopped)
+			break;
+	}
+	return 0;
+}
+
+int
+scan_stream_feed(struct scan_stream *s, const void *data, size_t n, scan_match_fn fn, void *ud)
+{
+	int r;
+
+	if (s->err != 0)
+		return s->err;
+	if (s->stopped || n == 0)
+		return 0;
+	s->fn = fn;
+	s->ud = ud;
+	if (s->hs != NULL && (s->scratch = scan_db_scratch_get(s->db)) == NULL)
+		return s->err = VT_ERR_NOMEM;
+	r = feed(s, data, n);
+	scan_db_scratch_put(s->db, s->scratch);
+	s->scratch = NULL;
+	if (r != 0)
+		s->err = r;
+	return r;
+}
+
+static int
+finish(struct scan_stream *s)
+{
+	size_t off;
+	long k;
+	int r;
+
+	make_room(s);
+	off = s->hb_len;
+	if ((k = scan_ansi_finish(&s->ansi, s->hb + off, &s->gm)) < 0)
+		return (int)k;
+	s->hb_len += (size_t)k;
+	if ((r = block(s, off, (size_t)k)) != 0)
+		return r;
+	if (s->hs != NULL) {
+		hs_stream_t *h = s->hs;
+
+		s->hs = NULL;
+		if (hs_close_stream(h, s->scratch, on_hs_match, s) != HS_SUCCESS && s->err == 0)
+			return VT_ERR_INTERNAL;
+		if (s->err != 0)
+			return s->err;
+	}
+	if (s->fps != NULL && s->in_tok) {
+		s->in_tok = 0;
+		if ((r = token_done(s, s->tok_s, pos_of(s))) != 0)
+			return r;
+	}
+	return sweep(s, 1);
+}
+
+static void
+stream_free(struct scan_stream *s)
+{
+	size_t r;
+
+	if (s->hs != NULL)
+		(void)hs_close_stream(s->hs, NULL, NULL, NULL);
+	for (r = 0; s->rs != NULL && r < s->db->nrules; r++)
+		free(s->rs[r].q);
+	free(s->rs);
+	if (s->hb != NULL) {
+		sodium_memzero(s->hb, s->hb_cap);
+		free(s->hb);
+	}
+	scan_gapmap_free(&s->gm);
+	pcre2_match_data_free(s->md);
+	free(s->pend);
+	free(s->seen);
+	free(s->out);
+	free(s);
+}
+
+int
+scan_stream_close(struct scan_stream *s, scan_match_fn fn, void *ud)
+{
+	int r;
+
+	if (s == NULL)
+		return 0;
+	r = s->err;
+	if (r == 0 && !s->stopped) {
+		s->fn = fn;
+		s->ud = ud;
+		if (s->hs != NULL && (s->scratch = scan_db_scratch_get(s->db)) == NULL) {
+			r = VT_ERR_NOMEM;
+		} else {
+			r = finish(s);
+			scan_db_scratch_put(s->db, s->scratch);
+			s->scratch = NULL;
+		}
+	}
+	stream_free(s);
+	return r;
+}
+
+int
+scan_buffer(const struct scan_db *db, const struct scan_fpset *fps, const void *data, size_t n,
+    scan_match_fn fn, void *ud)
+{
+	struct scan_stream *s = NULL;
+	int r;
+
+	if ((r = scan_stream_open(db, fps, &s)) != 0)
+		return r;
+	if ((r = scan_stream_feed(s, data, n, fn, ud)) != 0) {
+		(void)scan_stream_close(s, NULL, NULL);
+		return r;
+	}
+	return scan_stream_close(s, fn, ud);
+}
+
+size_t
+scan_db_stream_size(const struct scan_db *db)
+{
+	return db->hs_stream_bytes + sizeof(struct scan_stream) + scan_stream_window(db, NULL) +
+	    SCAN_BLOCK + db->nrules * sizeof(struct rule_st) + 64 /* PCRE2 match data */;
+}
+
+size_t
+scan_stream_memory(const struct scan_stream *s)
+{
+	size_t m = s->db->hs_stream_bytes + sizeof(*s) + s->hb_cap + 64;
+	size_t r;
+
+	for (r = 0; r < s->db->nrules; r++)
+		m += sizeof(struct rule_st) + s->rs[r].cap * sizeof(uint64_t);
+	m += s->gm.cap * 2 * sizeof(uint64_t);
+	m += s->cappend * sizeof(*s->pend) + s->capseen * sizeof(*s->seen) +
+	    s->capout * sizeof(*s->out);
+	return m;
+}
+
+uint64_t
+scan_stream_orig_pos(const struct scan_stream *s)
+{
+	return s->ansi.in_o;
+}
+
+uint64_t
+scan_stream_safe_orig(const struct scan_stream *s)
+{
+	uint64_t pos = pos_of(s), safe = pos, o;
+	size_t r, i;
+
+	if (s->db->max_len > 0)
+		safe = pos + 1 > s->db->max_len ? pos + 1 - s->db->max_len : 0;
+	for (r = 0; r < s->db->nrules; r++) {
+		if (s->rs[r].open && s->rs[r].cs < safe)
+			safe = s->rs[r].cs;
+	}
+	if (s->fps != NULL) {
+		uint64_t f = pos > SCAN_FP_MAX_LEN ? pos - SCAN_FP_MAX_LEN : 0;
+
+		if (f < safe)
+			safe = f;
+		for (i = 0; i < s->npend; i++) {
+			if (s->pend[i].vs < safe)
+				safe = s->pend[i].vs;
+		}
+	}
+	o = scan_ansi_unresolved(&s->ansi);
+	if (safe >= pos)
+		return o;
+	if (safe < s->hb_s)
+		safe = s->hb_s; /* never: everything pending lies in the window */
+	if (scan_gapmap_orig(&s->gm, safe) < o)
+		o = scan_gapmap_orig(&s->gm, safe);
+	return o;
+}

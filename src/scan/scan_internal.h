@@ -1,0 +1,148 @@
+/*
+ * Private pieces shared by the scanner's files (the .c files of src/scan only): the compiled
+ * database, the ANSI/CR filter with its offset map, the tokenizer's delimiter table, the
+ * fingerprint set's layout, and the stream hooks the redactor needs. See docs/scanner.md.
+ */
+#ifndef VT_SCAN_SCAN_INTERNAL_H
+#define VT_SCAN_SCAN_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <hs/hs.h>
+#include <pcre2.h>
+
+#include "base/secmem.h"
+#include "scan/scan.h"
+
+/* Stripped bytes scanned per Vectorscan call (the filter's output of one input slice). */
+#define SCAN_BLOCK 4096
+/* Consecutive CRs held while waiting for a LF (CR+ LF folds to LF); a longer run is kept. */
+#define SCAN_CR_RUN_MAX 16
+/* Longest CSI / string (OSC, DCS, SOS, PM, APC) sequence removed; longer ones are aborted. */
+#define SCAN_CSI_MAX 64
+#define SCAN_STR_MAX 4096
+/* Backtracking budget of one start search (PCRE2 match limit); past it the start is estimated. */
+#define SCAN_PCRE_MATCH_LIMIT 200000
+
+/* ---- compiled rules ---------------------------------------------------------------------- */
+struct scan_rule_rt {
+	pcre2_code *re;         /* the pattern, PCRE2_ENDANCHORED, JIT-compiled: start finder */
+	unsigned int min_width; /* shortest match (Vectorscan's expression info) */
+	unsigned int max_len;   /* the rule's max_len: the look-back bound */
+};
+
+struct scan_db {
+	const struct scan_rule *rules;
+	size_t nrules;
+	struct scan_rule_rt *rt;
+	hs_database_t *hs;      /* NULL when there are no rules (fingerprints only) */
+	size_t hs_stream_bytes;
+	unsigned int max_len;   /* max over rules of max_len */
+	pcre2_match_context *mctx;
+
+	/* Vectorscan scratch is per scan call, not per stream: a small pool shared by threads. */
+	pthread_mutex_t lock;
+	hs_scratch_t *proto;
+	hs_scratch_t **pool;
+	size_t npool, cappool;
+};
+
+hs_scratch_t *scan_db_scratch_get(const struct scan_db *db);
+void scan_db_scratch_put(const struct scan_db *db, hs_scratch_t *s);
+
+/* ---- ANSI escape / CR filter and the offset map ------------------------------------------- */
+/*
+ * Deletion-only map from stripped offsets to original offsets: kept byte s sits at original
+ * offset s + delta, where delta is that of the last entry with entry.s <= s.
+ */
+struct scan_gapmap {
+	uint64_t *s;
+	uint64_t *d;
+	size_t head, n, cap;    /* live entries are [head, n) */
+};
+
+enum scan_ansi_state {
+	ANSI_GROUND,
+	ANSI_ESC,       /* after ESC */
+	ANSI_NF,        /* ESC + intermediates 0x20-0x2F, waiting for a final 0x30-0x7E */
+	ANSI_CSI,       /* ESC [ params/intermediates, waiting for a final 0x40-0x7E */
+	ANSI_STR,       /* OSC / DCS / SOS / PM / APC payload, until BEL or ST */
+	ANSI_STR_ESC,   /* ESC inside a string: ST if '\' follows */
+};
+
+struct scan_ansi {
+	enum scan_ansi_state st;
+	uint32_t seqlen;        /* bytes of the current sequence */
+	uint32_t ncr;           /* pending CRs (consecutive, just before the next input byte) */
+	uint64_t cr_o;          /* original offset of the first pending CR */
+	uint64_t in_o;          /* original bytes consumed */
+	uint64_t out_s;         /* stripped bytes produced */
+	uint64_t delta;         /* in_o - out_s as of the last kept byte's entry in the map */
+};
+
+/*
+ * Filters n input bytes into out (room for n + SCAN_CR_RUN_MAX bytes) and returns how many were
+ * written; records offset changes in gm (may be NULL). VT_ERR_NOMEM (negative) if gm cannot grow.
+ */
+long scan_ansi_filter(struct scan_ansi *a, const uint8_t *in, size_t n, uint8_t *out,
+    struct scan_gapmap *gm);
+/* End of input: pending CRs are kept; returns how many bytes were written (<= SCAN_CR_RUN_MAX). */
+long scan_ansi_finish(struct scan_ansi *a, uint8_t *out, struct scan_gapmap *gm);
+/* Original offset of the first input byte that may still become a kept byte. */
+uint64_t scan_ansi_unresolved(const struct scan_ansi *a);
+
+void scan_gapmap_free(struct scan_gapmap *gm);
+/* Original offset of kept byte s (s below the stripped bytes produced so far). */
+uint64_t scan_gapmap_orig(const struct scan_gapmap *gm, uint64_t s);
+/* Drops entries no longer needed for offsets >= keep_s. */
+void scan_gapmap_prune(struct scan_gapmap *gm, uint64_t keep_s);
+
+/*
+ * Length of the escape sequence at p (p[0] is ESC) as the filter removes it, at most n: the
+ * redactor's mask mode keeps these bytes so a masked span leaves the terminal state alone.
+ */
+size_t scan_ansi_seq_len(const uint8_t *p, size_t n);
+
+/* ---- fingerprints ------------------------------------------------------------------------ */
+extern const uint8_t SCAN_DELIM[256];
+
+struct scan_fp_entry {
+	uint32_t anchor_off;
+	uint32_t len;
+	uint32_t label_off;     /* into the label arena */
+	uint8_t mac[32];
+};
+
+struct scan_fpset {
+	struct secmem *keys;    /* SipHash key (16) ‖ HMAC key (32) */
+	uint64_t *slot_key;     /* 0 = empty; a SipHash of 0 is stored as 1 */
+	uint32_t *slot_idx;
+	size_t nslots;          /* power of two, load <= 1/2 */
+	struct scan_fp_entry *ent;
+	size_t nent, capent;
+	char *labels;
+	size_t nlabels, caplabels;
+};
+
+uint64_t scan_fp_sip(const uint8_t key[16], const uint8_t *p, size_t n);
+static inline uint64_t
+scan_fp_slotkey(uint64_t sip)
+{
+	return sip == 0 ? 1 : sip;
+}
+
+/* ---- stream hooks for the redactor --------------------------------------------------------- */
+/*
+ * The lowest ORIGINAL offset that a finding not yet reported may start at: bytes before it can be
+ * released. Valid after a feed returned.
+ */
+uint64_t scan_stream_safe_orig(const struct scan_stream *s);
+/* Original bytes consumed so far. */
+uint64_t scan_stream_orig_pos(const struct scan_stream *s);
+/* The look-back (in stripped bytes) the stream keeps: max over rules' max_len and fingerprints. */
+size_t scan_stream_window(const struct scan_db *db, const struct scan_fpset *fps);
+
+#endif

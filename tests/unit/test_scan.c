@@ -1,0 +1,1011 @@
+/*
+ * Unit tests for the scanner engine (src/scan/scan.h): with a small rule table of our own
+ * (scan_db_open_rules) and with the built-in SCAN_RULES, every rule's positives are found exactly
+ * once and its negatives not at all, also when split at every byte position across two feeds and
+ * over random many-feed splits (identical findings, identical order); ANSI escape sequences inside
+ * and around secrets (offsets in the original stream); CRLF folding; vault fingerprints (plain,
+ * trimmed, JSON, URL, export, coloured, split, containing delimiters, multi-line, prefix only);
+ * redaction of buffers and of streams at every split position; bad rules are refused; and the
+ * memory of a stream and of 10,000 fingerprints is printed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <hs/hs.h>
+#include <sodium.h>
+
+#include "base/err.h"
+#include "base/secmem.h"
+#include "base/vbuf.h"
+#include "scan/scan.h"
+
+/* ---- a rule table of our own --------------------------------------------------------------- */
+static int
+validate_after_sep(const uint8_t *m, size_t n, size_t *off, size_t *len)
+{
+	size_t i = 0, j;
+	int classes = 0, lower = 0, upper = 0, digit = 0, other = 0;
+
+	while (i < n && m[i] != '=' && m[i] != ':')
+		i++;
+	while (i < n && (m[i] == '=' || m[i] == ':' || m[i] == ' ' || m[i] == '\t'))
+		i++;
+	if (i == n)
+		return 0;
+	for (j = i; j < n; j++) {
+		lower |= m[j] >= 'a' && m[j] <= 'z';
+		upper |= m[j] >= 'A' && m[j] <= 'Z';
+		digit |= m[j] >= '0' && m[j] <= '9';
+		other |= !((m[j] >= 'a' && m[j] <= 'z') || (m[j] >= 'A' && m[j] <= 'Z') ||
+		    (m[j] >= '0' && m[j] <= '9'));
+	}
+	classes = lower + upper + digit + other;
+	if (classes < 3)
+		return 0; /* "changeme", "xxxxxxxx": a placeholder */
+	*off = i;
+	*len = n - i;
+	return 1;
+}
+
+/* postgres://user:PASSWORD@host -> the password */
+static int
+validate_url_password(const uint8_t *m, size_t n, size_t *off, size_t *len)
+{
+	size_t i = 0, c, at;
+
+	while (i + 2 < n && !(m[i] == ':' && m[i + 1] == '/' && m[i + 2] == '/'))
+		i++;
+	i += 3;
+	for (c = i; c < n && m[c] != ':'; c++)
+		;
+	for (at = c; at < n && m[at] != '@'; at++)
+		;
+	if (c >= n || at >= n || at == c + 1)
+		return 0;
+	*off = c + 1;
+	*len = at - c - 1;
+	return 1;
+}
+
+static const char *const akia_pos[] = { "AKIAIOSFODNN7EXAMPLE", "id=AKIAZ2QWERTYUIOPASDF;", NULL };
+static const char *const akia_neg[] = { "AKIAiosfodnn7example", "AKIA12345", NULL };
+static const char *const ghp_pos[] = { "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", NULL };
+static const char *const ghp_neg[] = { "ghp_short", NULL };
+static const char *const pem_pos[] = {
+	"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
+	"VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n"
+	"-----END RSA PRIVATE KEY-----",
+	"-----BEGIN OPENSSH PRIVATE KEY-----\r\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\r\n"
+	"-----END OPENSSH PRIVATE KEY-----",
+	NULL
+};
+static const char *const pem_neg[] = { "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkq\n-----END PUBLIC KEY-----",
+	"-----BEGIN RSA PRIVATE KEY-----\n-----END RSA PRIVATE KEY-----", NULL };
+static const char *const pw_pos[] = { "password=Tr0ub4dor&3xyz", "PASSWORD: hK9$mq2Lx!", NULL };
+static const char *const pw_neg[] = { "password=changeme", "password=xxxxxxxxxxxx", "password: short",
+	NULL };
+static const char *const db_pos[] = { "postgres://app:Sup3rS3cret@db.internal:5432/app",
+	"mysql://root:hunter2pw@127.0.0.1/mysql", NULL };
+static const char *const db_neg[] = { "postgres://db.internal:5432/app", "mysql://root@localhost", NULL };
+static const char *const sk_pos[] = { "sk_live_4eC39HqLyjWDarjtT1zdp7dc", NULL };
+static const char *const sk_neg[] = { "xsk_live_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_4eC39HqLyjWDarjtT1zdp7dcX", NULL };
+static const char *const tok_pos[] = { "tok_abcdefgh", "tok_abcdefghijklmnopqrstuvwxyzabcdefgh", NULL };
+static const char *const tok_neg[] = { "tok_abc", NULL };
+
+static const struct scan_rule TEST_RULES[] = {
+	{ "test-akia", "AWS-style access key id", SCAN_SEV_HIGH, "AKIA[0-9A-Z]{16}", 0, 20, NULL,
+	    akia_pos, akia_neg },
+	{ "test-ghp", "GitHub-style token", SCAN_SEV_HIGH, "ghp_[A-Za-z0-9]{36}", 0, 40, NULL,
+	    ghp_pos, ghp_neg },
+	{ "test-pem", "PEM private key", SCAN_SEV_CRITICAL,
+	    "-----BEGIN (?:RSA |EC |OPENSSH )?PRIVATE KEY-----[\\s\\S]{16,3000}-----END "
+	    "(?:RSA |EC |OPENSSH )?PRIVATE KEY-----",
+	    0, 3100, NULL, pem_pos, pem_neg },
+	{ "test-password", "password assignment", SCAN_SEV_MEDIUM,
+	    "password\\s{0,3}[=:]\\s{0,3}[^\\s\"']{8,64}", HS_FLAG_CASELESS, 80, validate_after_sep,
+	    pw_pos, pw_neg },
+	{ "test-db-url", "database URL with a password", SCAN_SEV_HIGH,
+	    "(?:postgres(?:ql)?|mysql)://[^\\s:/@]{1,64}:[^\\s:/@]{3,128}@[A-Za-z0-9.\\-]{1,255}", 0,
+	    480, validate_url_password, db_pos, db_neg },
+	{ "test-sk-live", "Stripe-style key with word boundaries", SCAN_SEV_HIGH,
+	    "\\bsk_live_[0-9a-zA-Z]{24}\\b", 0, 32, NULL, sk_pos, sk_neg },
+	{ "test-unbounded", "an unbounded pattern capped by max_len", SCAN_SEV_LOW, "tok_[a-z]{8,}", 0,
+	    40, NULL, tok_pos, tok_neg },
+};
+
+/* ---- helpers --------------------------------------------------------------------------------- */
+struct rec {
+	char id[SCAN_RULE_ID_MAX];
+	char label[SCAN_FP_LABEL_MAX + 1];
+	uint64_t start, end;
+};
+
+struct recs {
+	struct rec *v;
+	size_t n, cap;
+};
+
+static int
+collect(void *ud, const struct scan_match *m)
+{
+	struct recs *r = ud;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap == 0 ? 16 : r->cap * 2;
+		r->v = realloc(r->v, r->cap * sizeof(*r->v));
+		assert_non_null(r->v);
+	}
+	memset(&r->v[r->n], 0, sizeof(r->v[r->n]));
+	assert_non_null(m->rule_id);
+	snprintf(r->v[r->n].id, sizeof(r->v[r->n].id), "%s", m->rule_id);
+	if (m->label != NULL)
+		snprintf(r->v[r->n].label, sizeof(r->v[r->n].label), "%s", m->label);
+	assert_true(m->start < m->end);
+	assert_true((m->rule == NULL) == (m->label != NULL));
+	r->v[r->n].start = m->start;
+	r->v[r->n].end = m->end;
+	r->n++;
+	return 0;
+}
+
+static void
+recs_free(struct recs *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+recs_equal(const struct recs *a, const struct recs *b, const char *what, size_t at)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		fail_msg("%s (split %zu): %zu findings vs %zu", what, at, a->n, b->n);
+	for (i = 0; i < a->n; i++) {
+		if (strcmp(a->v[i].id, b->v[i].id) != 0 || strcmp(a->v[i].label, b->v[i].label) != 0 ||
+		    a->v[i].start != b->v[i].start || a->v[i].end != b->v[i].end)
+			fail_msg("%s (split %zu): finding %zu differs: %s %s [%llu,%llu) vs %s %s "
+			    "[%llu,%llu)", what, at, i, a->v[i].id, a->v[i].label,
+			    (unsigned long long)a->v[i].start, (unsigned long long)a->v[i].end,
+			    b->v[i].id, b->v[i].label, (unsigned long long)b->v[i].start,
+			    (unsigned long long)b->v[i].end);
+	}
+}
+
+static size_t
+count_id(const struct recs *r, const char *id)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < r->n; i++)
+		k += strcmp(r->v[i].id, id) == 0;
+	return k;
+}
+
+static void
+scan_one(const struct scan_db *db, const struct scan_fpset *fps, const void *p, size_t n,
+    struct recs *out)
+{
+	memset(out, 0, sizeof(*out));
+	assert_int_equal(scan_buffer(db, fps, p, n, collect, out), 0);
+}
+
+/* Feeds p in pieces cut at cuts[0 .. ncuts) (increasing). */
+static void
+scan_cuts(const struct scan_db *db, const struct scan_fpset *fps, const uint8_t *p, size_t n,
+    const size_t *cuts, size_t ncuts, struct recs *out)
+{
+	struct scan_stream *s = NULL;
+	size_t prev = 0, i;
+
+	memset(out, 0, sizeof(*out));
+	assert_int_equal(scan_stream_open(db, fps, &s), 0);
+	for (i = 0; i <= ncuts; i++) {
+		size_t c = i < ncuts ? cuts[i] : n;
+
+		assert_int_equal(scan_stream_feed(s, p + prev, c - prev, collect, out), 0);
+		prev = c;
+	}
+	assert_int_equal(scan_stream_close(s, collect, out), 0);
+}
+
+/* One-shot vs every two-feed split vs random many-feed splits: identical findings. */
+static void
+check_splits(const struct scan_db *db, const struct scan_fpset *fps, const void *vp, size_t n,
+    const struct recs *want, const char *what)
+{
+	const uint8_t *p = vp;
+	struct recs got;
+	size_t cut, cuts[64], k, i, round;
+
+	for (cut = 0; cut <= n; cut++) {
+		scan_cuts(db, fps, p, n, &cut, 1, &got);
+		recs_equal(want, &got, what, cut);
+		recs_free(&got);
+	}
+	for (round = 0; round < 8 && n > 1; round++) {
+		k = 1 + randombytes_uniform(63);
+		for (i = 0; i < k; i++)
+			cuts[i] = randombytes_uniform((uint32_t)n + 1);
+		/* sort the cut positions */
+		for (i = 1; i < k; i++) {
+			size_t j = i, v = cuts[i];
+
+			while (j > 0 && cuts[j - 1] > v) {
+				cuts[j] = cuts[j - 1];
+				j--;
+			}
+			cuts[j] = v;
+		}
+		scan_cuts(db, fps, p, n, cuts, k, &got);
+		recs_equal(want, &got, what, 1000000 + round);
+		recs_free(&got);
+	}
+}
+
+static struct scan_db *
+open_test_db(void)
+{
+	struct scan_db *db = NULL;
+	char err[SCAN_ERR_MAX];
+
+	if (scan_db_open_rules(TEST_RULES, VT_NELEM(TEST_RULES), &db, err) != 0)
+		fail_msg("scan_db_open_rules: %s", err);
+	return db;
+}
+
+static char *
+cat3(const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+	char *s = malloc(la + lb + lc + 1);
+
+	assert_non_null(s);
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb);
+	memcpy(s + la + lb, c, lc + 1);
+	return s;
+}
+
+/* Every positive found once (alone, in context, split) and every negative not found. */
+static void
+check_rule_table(const struct scan_db *db)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < scan_db_rule_count(db); i++) {
+		const struct scan_rule *ru = scan_db_rule(db, i);
+
+		assert_non_null(ru->positives);
+		assert_non_null(ru->positives[0]);
+		for (j = 0; ru->positives[j] != NULL; j++) {
+			static const char *const ctx[][2] = { { "", "" }, { "$ echo ", "\n$ " },
+				{ "\x1b[1;32m", "\x1b[0m\r\n" } };
+
+			for (k = 0; k < VT_NELEM(ctx); k++) {
+				char *s = cat3(ctx[k][0], ru->positives[j], ctx[k][1]);
+				struct recs r;
+
+				scan_one(db, NULL, s, strlen(s), &r);
+				if (count_id(&r, ru->id) != 1)
+					fail_msg("rule %s positive %zu context %zu: found %zu times",
+					    ru->id, j, k, count_id(&r, ru->id));
+				check_splits(db, NULL, s, strlen(s), &r, ru->id);
+				recs_free(&r);
+				free(s);
+			}
+		}
+		for (j = 0; ru->negatives != NULL && ru->negatives[j] != NULL; j++) {
+			struct recs r;
+
+			scan_one(db, NULL, ru->negatives[j], strlen(ru->negatives[j]), &r);
+			if (count_id(&r, ru->id) != 0)
+				fail_msg("rule %s negative %zu: found", ru->id, j);
+			recs_free(&r);
+		}
+	}
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return secmem_init();
+}
+
+/* ---- rules ----------------------------------------------------------------------------------- */
+static void
+test_rules_own_table(void **state)
+{
+	struct scan_db *db = open_test_db();
+
+	(void)state;
+	check_rule_table(db);
+	scan_db_free(db);
+}
+
+static void
+test_rules_offsets(void **state)
+{
+	struct scan_db *db = open_test_db();
+	static const char text[] = "x AKIAIOSFODNN7EXAMPLE y password = Tr0ub4dor&3xyz\n"
+				   "url postgres://app:Sup3rS3cret@db/x tok_abcdefghij.\n";
+	const char *p;
+	struct recs r;
+
+	(void)state;
+	scan_one(db, NULL, text, strlen(text), &r);
+	assert_int_equal(r.n, 4);
+	assert_string_equal(r.v[0].id, "test-akia");
+	assert_int_equal(r.v[0].start, 2);
+	assert_int_equal(r.v[0].end, 22);
+	/* validate narrowed the password finding to the value */
+	p = strstr(text, "Tr0ub4dor");
+	assert_int_equal(count_id(&r, "test-password"), 1);
+	assert_int_equal(count_id(&r, "test-db-url"), 1);
+	assert_int_equal(count_id(&r, "test-unbounded"), 1);
+	for (size_t i = 0; i < r.n; i++) {
+		if (strcmp(r.v[i].id, "test-password") == 0) {
+			assert_int_equal(r.v[i].start, p - text);
+			assert_int_equal(r.v[i].end, p - text + 14);
+		}
+		if (strcmp(r.v[i].id, "test-db-url") == 0) {
+			assert_int_equal(r.v[i].start, strstr(text, "Sup3r") - text);
+			assert_int_equal(r.v[i].end, strstr(text, "@db") - text);
+		}
+		if (strcmp(r.v[i].id, "test-unbounded") == 0) {
+			assert_int_equal(r.v[i].start, strstr(text, "tok_") - text);
+			assert_int_equal(r.v[i].end, strstr(text, "tok_") - text + 14);
+		}
+	}
+	check_splits(db, NULL, text, strlen(text), &r, "offsets");
+	recs_free(&r);
+	scan_db_free(db);
+}
+
+static void
+test_rules_overlaps_once(void **state)
+{
+	struct scan_db *db = open_test_db();
+	/* Two keys back to back, and an unbounded token longer than its max_len. */
+	static const char two[] = "AKIAIOSFODNN7EXAMPLEAKIAZ2QWERTYUIOPASDF";
+	char longtok[200];
+	struct recs r;
+
+	(void)state;
+	scan_one(db, NULL, two, strlen(two), &r);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.v[0].start, 0);
+	assert_int_equal(r.v[0].end, 20);
+	assert_int_equal(r.v[1].start, 20);
+	assert_int_equal(r.v[1].end, 40);
+	check_splits(db, NULL, two, strlen(two), &r, "two keys");
+	recs_free(&r);
+
+	memcpy(longtok, "tok_", 4);
+	memset(longtok + 4, 'q', 100);
+	longtok[104] = '\0';
+	scan_one(db, NULL, longtok, strlen(longtok), &r);
+	/* 104 bytes of an unbounded pattern capped at 40: tiles, each once, nothing overlapping */
+	assert_true(r.n >= 1);
+	for (size_t i = 0; i < r.n; i++) {
+		assert_true(r.v[i].end - r.v[i].start <= 40);
+		if (i > 0)
+			assert_true(r.v[i].start >= r.v[i - 1].end);
+	}
+	check_splits(db, NULL, longtok, strlen(longtok), &r, "long token");
+	recs_free(&r);
+	scan_db_free(db);
+}
+
+static void
+test_rules_bad_tables(void **state)
+{
+	static const struct scan_rule bad_syntax[] = { { "bad", "", SCAN_SEV_LOW, "ab(c", 0, 10,
+		NULL, NULL, NULL } };
+	static const struct scan_rule bad_len[] = { { "short-max", "", SCAN_SEV_LOW, "a{20}", 0, 10,
+		NULL, NULL, NULL } };
+	static const struct scan_rule bad_empty[] = { { "empty", "", SCAN_SEV_LOW, "a*", 0, 10, NULL,
+		NULL, NULL } };
+	static const struct scan_rule bad_flags[] = { { "flags", "", SCAN_SEV_LOW, "abc",
+		HS_FLAG_SINGLEMATCH, 10, NULL, NULL, NULL } };
+	struct scan_db *db = NULL;
+	char err[SCAN_ERR_MAX];
+	struct recs r;
+
+	(void)state;
+	assert_int_equal(scan_db_open_rules(bad_syntax, 1, &db, err), VT_ERR_INTERNAL);
+	assert_null(db);
+	assert_non_null(strstr(err, "bad"));
+	assert_int_equal(scan_db_open_rules(bad_len, 1, &db, err), VT_ERR_INTERNAL);
+	assert_non_null(strstr(err, "short-max"));
+	assert_int_equal(scan_db_open_rules(bad_empty, 1, &db, err), VT_ERR_INTERNAL);
+	assert_int_equal(scan_db_open_rules(bad_flags, 1, &db, err), VT_ERR_INTERNAL);
+	/* No rules at all: a database that finds nothing (fingerprints only). */
+	assert_int_equal(scan_db_open_rules(NULL, 0, &db, err), 0);
+	scan_one(db, NULL, "AKIAIOSFODNN7EXAMPLE", 20, &r);
+	assert_int_equal(r.n, 0);
+	recs_free(&r);
+	scan_db_free(db);
+	scan_db_free(NULL);
+	assert_int_equal(scan_stream_close(NULL, NULL, NULL), 0);
+}
+
+static int
+stop_first(void *ud, const struct scan_match *m)
+{
+	(*(int *)ud)++;
+	(void)m;
+	return 1;
+}
+
+static void
+test_rules_stop(void **state)
+{
+	struct scan_db *db = open_test_db();
+	static const char text[] = "AKIAIOSFODNN7EXAMPLE AKIAZ2QWERTYUIOPASDF ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
+	int calls = 0;
+
+	(void)state;
+	assert_int_equal(scan_buffer(db, NULL, text, strlen(text), stop_first, &calls), 0);
+	assert_int_equal(calls, 1);
+	scan_db_free(db);
+}
+
+/* ---- ANSI and CRLF ---------------------------------------------------------------------------- */
+static void
+test_ansi_inside_and_around(void **state)
+{
+	struct scan_db *db = open_test_db();
+	static const struct {
+		const char *text;
+		const char *id;
+		uint64_t start, end;
+	} cases[] = {
+		/* a colour change inside the key: the span covers it */
+		{ "AKIA\x1b[31mIOSFODNN7EXAMPLE\x1b[0m", "test-akia", 0, 25 },
+		/* OSC title (BEL) and a 256-colour CSI before, reset after */
+		{ "\x1b]0;user@host: ~\x07\x1b[38;5;196mAKIAIOSFODNN7EXAMPLE\x1b[0m\r\n", "test-akia",
+		    28, 48 },
+		/* OSC with ST, charset designation ESC ( B inside, erase-line inside */
+		{ "\x1b]8;;http://x\x1b\\AKIAIOSF\x1b(BODNN7\x1b[KEXAMPLE", "test-akia", 15, 41 },
+		/* bare ESC before a non-sequence byte is dropped, the byte kept */
+		{ "AKIAIOSFODNN7EXAMPL\x1b\x01E", "test-akia", -1, 0 },
+		/* CRLF line ends inside a PEM block fold to LF */
+		{ "-----BEGIN RSA PRIVATE KEY-----\r\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0t\r\n"
+		  "-----END RSA PRIVATE KEY-----\r\n",
+		    "test-pem", 0, 112 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < VT_NELEM(cases); i++) {
+		struct recs r;
+
+		scan_one(db, NULL, cases[i].text, strlen(cases[i].text), &r);
+		if (cases[i].start == (uint64_t)-1) {
+			assert_int_equal(count_id(&r, cases[i].id), 0);
+		} else {
+			if (r.n != 1)
+				fail_msg("ansi case %zu: %zu findings", i, r.n);
+			assert_string_equal(r.v[0].id, cases[i].id);
+			if (r.v[0].start != cases[i].start || r.v[0].end != cases[i].end)
+				fail_msg("ansi case %zu: [%llu,%llu)", i,
+				    (unsigned long long)r.v[0].start, (unsigned long long)r.v[0].end);
+		}
+		check_splits(db, NULL, cases[i].text, strlen(cases[i].text), &r, "ansi");
+		recs_free(&r);
+	}
+	scan_db_free(db);
+}
+
+static void
+test_ansi_long_sequences(void **state)
+{
+	struct scan_db *db = open_test_db();
+	char buf[9000];
+	size_t n = 0;
+	struct recs r;
+
+	(void)state;
+	/* An unterminated OSC longer than SCAN_STR_MAX is aborted: what follows is scanned. */
+	memcpy(buf, "\x1b]0;", 4);
+	n = 4;
+	memset(buf + n, 'x', 5000);
+	n += 5000;
+	memcpy(buf + n, " AKIAIOSFODNN7EXAMPLE ", 22);
+	n += 22;
+	scan_one(db, NULL, buf, n, &r);
+	assert_int_equal(count_id(&r, "test-akia"), 1);
+	recs_free(&r);
+	/* A long run of CRs is kept (only CR+ directly before LF folds). */
+	n = 0;
+	memcpy(buf, "AKIAIOSFODNN7EXA", 16);
+	n = 16;
+	memset(buf + n, '\r', 40);
+	n += 40;
+	memcpy(buf + n, "MPLE\n", 5);
+	n += 5;
+	scan_one(db, NULL, buf, n, &r);
+	assert_int_equal(r.n, 0);
+	recs_free(&r);
+	scan_db_free(db);
+}
+
+/* ---- fingerprints ---------------------------------------------------------------------------- */
+static const uint8_t FP_KEYS[SCAN_FP_KEYS_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38,
+	39, 40, 41, 42, 43, 44, 45, 46, 47, 48 };
+
+static void
+fpset_add_value(struct scan_fpset *s, const char *value, size_t n, const char *label)
+{
+	struct scan_fp fp[2];
+	size_t nfp = 0, i;
+
+	assert_int_equal(scan_fp_compute(FP_KEYS, value, n, fp, &nfp), 0);
+	assert_true(nfp >= 1);
+	for (i = 0; i < nfp; i++)
+		assert_int_equal(scan_fpset_add(s, &fp[i], label), 0);
+}
+
+static const char PEM_VALUE[] = "-----BEGIN EC PRIVATE KEY-----\n"
+				"MHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49\n"
+				"AwEHoUQDQgAEPR3tU2Fta9ktY+6P9G0cWO+0kETA6SFs38GecTyudlHz6xvCdz8q\n"
+				"-----END EC PRIVATE KEY-----\n";
+
+static struct scan_fpset *
+open_fpset(void)
+{
+	struct scan_fpset *s = NULL;
+	static const char trimmed[] = "  s3cr3t-value-xyz-42 \n";
+
+	assert_int_equal(scan_fpset_new(FP_KEYS, &s), 0);
+	fpset_add_value(s, "hunter2-correct-horse", 21, "sec-1/password");
+	fpset_add_value(s, trimmed, strlen(trimmed), "sec-2/token");
+	fpset_add_value(s, "Zq8#mV2$pL9!nR4", 15, "sec-3/password");
+	fpset_add_value(s, "pa ss=w:rd/with+base64==", 24, "sec-4/password");
+	fpset_add_value(s, PEM_VALUE, strlen(PEM_VALUE), "sec-5/private_key");
+	fpset_add_value(s, "https://user:Pw0rd-123@api.example.net/v1?key=abc", 49, "sec-6/url");
+	return s;
+}
+
+static void
+test_fp_compute(void **state)
+{
+	struct scan_fp fp[2];
+	size_t n = 99;
+
+	(void)state;
+	/* too short, or no token of SCAN_FP_MIN_LEN: nothing */
+	assert_int_equal(scan_fp_compute(FP_KEYS, "short", 5, fp, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(scan_fp_compute(FP_KEYS, "a:b:c:d:e:f:g:h", 15, fp, &n), 0);
+	assert_int_equal(n, 0);
+	/* no delimiters: the value is its own anchor */
+	assert_int_equal(scan_fp_compute(FP_KEYS, "abcdefgh", 8, fp, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(fp[0].anchor_off, 0);
+	assert_int_equal(fp[0].len, 8);
+	/* longest token, first of equal ones; trimmed form as a second entry */
+	assert_int_equal(scan_fp_compute(FP_KEYS, " pa ss=w:rd/with+base64== ", 26, fp, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(fp[0].anchor_off, 12);
+	assert_int_equal(fp[0].len, 26);
+	assert_int_equal(fp[1].anchor_off, 11);
+	assert_int_equal(fp[1].len, 24);
+	assert_true(fp[0].anchor_sip == fp[1].anchor_sip);
+	/* CRLF folds: a value stored with CRLF matches the LF form */
+	{
+		struct scan_fp a[2], b[2];
+		size_t na, nb;
+
+		assert_int_equal(scan_fp_compute(FP_KEYS, "line-one-abc\r\nline-two", 22, a, &na), 0);
+		assert_int_equal(scan_fp_compute(FP_KEYS, "line-one-abc\nline-two", 21, b, &nb), 0);
+		assert_int_equal(na, 1);
+		assert_int_equal(nb, 1);
+		assert_memory_equal(a[0].mac, b[0].mac, 32);
+	}
+	/* too long */
+	{
+		char *big = malloc(SCAN_FP_MAX_LEN + 1);
+
+		memset(big, 'a', SCAN_FP_MAX_LEN + 1);
+		assert_int_equal(scan_fp_compute(FP_KEYS, big, SCAN_FP_MAX_LEN + 1, fp, &n), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(scan_fp_compute(FP_KEYS, big, SCAN_FP_MAX_LEN, fp, &n), 0);
+		assert_int_equal(n, 1);
+		free(big);
+	}
+}
+
+static void
+test_fpset_add_errors(void **state)
+{
+	struct scan_fpset *s = NULL;
+	struct scan_fp fps[2], fp;
+	char label[SCAN_FP_LABEL_MAX + 2];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(scan_fpset_new(FP_KEYS, &s), 0);
+	assert_int_equal(scan_fp_compute(FP_KEYS, "abcdefghij", 10, fps, &n), 0);
+	fp = fps[0];
+	memset(label, 'l', sizeof(label) - 1);
+	label[sizeof(label) - 1] = '\0';
+	assert_int_equal(scan_fpset_add(s, &fp, label), VT_ERR_RANGE);
+	label[SCAN_FP_LABEL_MAX] = '\0';
+	assert_int_equal(scan_fpset_add(s, &fp, label), 0);
+	fp.len = SCAN_FP_MAX_LEN + 1;
+	assert_int_equal(scan_fpset_add(s, &fp, "x"), VT_ERR_INVALID);
+	fp.len = 10;
+	fp.anchor_off = 3;
+	assert_int_equal(scan_fpset_add(s, &fp, "x"), VT_ERR_INVALID);
+	assert_int_equal(scan_fpset_count(s), 1);
+	scan_fpset_free(s);
+	scan_fpset_free(NULL);
+}
+
+static void
+test_fp_found(void **state)
+{
+	struct scan_db *db = open_test_db();
+	struct scan_fpset *fps = open_fpset();
+	char pem_crlf[512];
+	size_t i, j, n = 0;
+	struct {
+		const char *text;
+		const char *label;
+		const char *value; /* the span found, as it appears in text */
+	} cases[] = {
+		{ "$ echo hunter2-correct-horse\n", "sec-1/password", "hunter2-correct-horse" },
+		{ "X=s3cr3t-value-xyz-42\n", "sec-2/token", "s3cr3t-value-xyz-42" },
+		{ "{\"user\":\"bob\",\"password\":\"Zq8#mV2$pL9!nR4\"}", "sec-3/password",
+		    "Zq8#mV2$pL9!nR4" },
+		{ "export DB_PASSWORD='pa ss=w:rd/with+base64=='\n", "sec-4/password",
+		    "pa ss=w:rd/with+base64==" },
+		{ "curl https://user:Pw0rd-123@api.example.net/v1?key=abc -s", "sec-6/url",
+		    "https://user:Pw0rd-123@api.example.net/v1?key=abc" },
+		{ "GET /login?u=bob&pw=hunter2-correct-horse&x=1", "sec-1/password",
+		    "hunter2-correct-horse" },
+		{ "\x1b[1;31mhunter2-\x1b[0mcorrect-horse\x1b[0m", "sec-1/password",
+		    "hunter2-\x1b[0mcorrect-horse" },
+		{ NULL, "sec-5/private_key", NULL }, /* the PEM, printed with CRLF by a tty */
+	};
+
+	(void)state;
+	for (i = 0; PEM_VALUE[i] != '\0'; i++) {
+		if (PEM_VALUE[i] == '\n')
+			pem_crlf[n++] = '\r';
+		pem_crlf[n++] = PEM_VALUE[i];
+	}
+	memcpy(pem_crlf + n, "$ ", 3);
+	cases[VT_NELEM(cases) - 1].text = pem_crlf;
+	cases[VT_NELEM(cases) - 1].value = pem_crlf;
+	for (i = 0; i < VT_NELEM(cases); i++) {
+		const char *t = cases[i].text;
+		struct recs r;
+		size_t found = 0;
+		uint64_t want_s = (uint64_t)(strstr(t, cases[i].value) - t);
+		uint64_t want_e = want_s + strlen(cases[i].value);
+
+		if (i == VT_NELEM(cases) - 1)
+			want_e = n - 2; /* up to the value's final LF (its CR folded into it) */
+		scan_one(db, fps, t, strlen(t), &r);
+		for (j = 0; j < r.n; j++) {
+			if (strcmp(r.v[j].id, SCAN_RULE_VAULT) != 0)
+				continue;
+			found++;
+			assert_string_equal(r.v[j].label, cases[i].label);
+			if (r.v[j].start != want_s || r.v[j].end != want_e)
+				fail_msg("fp case %zu: [%llu,%llu) want [%llu,%llu)", i,
+				    (unsigned long long)r.v[j].start,
+				    (unsigned long long)r.v[j].end, (unsigned long long)want_s,
+				    (unsigned long long)want_e);
+		}
+		if (found != 1)
+			fail_msg("fp case %zu: found %zu times", i, found);
+		check_splits(db, fps, t, strlen(t), &r, "fp");
+		recs_free(&r);
+	}
+	scan_fpset_free(fps);
+	scan_db_free(db);
+}
+
+static void
+test_fp_not_found(void **state)
+{
+	struct scan_db *db = open_test_db();
+	struct scan_fpset *fps = open_fpset();
+	static const char *const texts[] = {
+		"hunter2-correct-hors",          /* a prefix only */
+		"hunter2-correct-horse-battery", /* inside a longer token */
+		"xhunter2-correct-horse",
+		"pa ss=w:rd/with+base64",        /* the anchor without the rest */
+		"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49\n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < VT_NELEM(texts); i++) {
+		struct recs r;
+
+		scan_one(db, fps, texts[i], strlen(texts[i]), &r);
+		if (count_id(&r, SCAN_RULE_VAULT) != 0)
+			fail_msg("fp negative %zu found", i);
+		recs_free(&r);
+	}
+	scan_fpset_free(fps);
+	scan_db_free(db);
+}
+
+static void
+test_fp_repeated(void **state)
+{
+	struct scan_db *db = open_test_db();
+	struct scan_fpset *fps = open_fpset();
+	static const char text[] = "a=hunter2-correct-horse b=hunter2-correct-horse\n";
+	struct recs r;
+
+	(void)state;
+	/* Two occurrences: two findings; the same fingerprint added twice still reports once each. */
+	fpset_add_value(fps, "hunter2-correct-horse", 21, "sec-1/password");
+	scan_one(db, fps, text, strlen(text), &r);
+	assert_int_equal(count_id(&r, SCAN_RULE_VAULT), 2);
+	assert_int_equal(r.v[0].start, 2);
+	assert_int_equal(r.v[1].start, 26);
+	check_splits(db, fps, text, strlen(text), &r, "fp repeated");
+	recs_free(&r);
+	scan_fpset_free(fps);
+	scan_db_free(db);
+}
+
+/* ---- redaction ------------------------------------------------------------------------------- */
+static char *
+redact_buf(const struct scan_db *db, const struct scan_fpset *fps, const char *t,
+    enum scan_redact_mode mode)
+{
+	struct recs r;
+	struct scan_match *m;
+	struct vbuf *out = vbuf_new(1 << 20);
+	const char *p;
+	char *s;
+	size_t i;
+
+	scan_one(db, fps, t, strlen(t), &r);
+	m = calloc(r.n + 1, sizeof(*m));
+	for (i = 0; i < r.n; i++) {
+		m[i].rule_id = r.v[i].id;
+		m[i].start = r.v[i].start;
+		m[i].end = r.v[i].end;
+	}
+	assert_int_equal(scan_redact_buffer(t, strlen(t), m, r.n, mode, out), 0);
+	assert_int_equal(vbuf_cstr(out, &p), 0);
+	s = strdup(p);
+	vbuf_free(out);
+	free(m);
+	recs_free(&r);
+	return s;
+}
+
+static void
+test_redact_buffer(void **state)
+{
+	struct scan_db *db = open_test_db();
+	struct scan_match m[3];
+	struct vbuf *out = vbuf_new(1024);
+	const char *p;
+	char *s;
+
+	(void)state;
+	s = redact_buf(db, NULL, "key AKIAIOSFODNN7EXAMPLE end", SCAN_REDACT_LABEL);
+	assert_string_equal(s, "key [REDACTED:test-akia] end");
+	free(s);
+	s = redact_buf(db, NULL, "key AKIAIOSFODNN7EXAMPLE end", SCAN_REDACT_MASK);
+	assert_string_equal(s, "key ******************** end");
+	free(s);
+	s = redact_buf(db, NULL, "k AKIA\x1b[31mIOSFODNN7EXAMPLE\x1b[0m.", SCAN_REDACT_MASK);
+	assert_string_equal(s, "k ****\x1b[31m****************\x1b[0m.");
+	free(s);
+	s = redact_buf(db, NULL, "k AKIA\x1b[31mIOSFODNN7EXAMPLE\x1b[0m.", SCAN_REDACT_LABEL);
+	assert_string_equal(s, "k [REDACTED:test-akia]\x1b[0m.");
+	free(s);
+	s = redact_buf(db, NULL, "password=Tr0ub4dor&3xyz\n", SCAN_REDACT_LABEL);
+	assert_string_equal(s, "password=[REDACTED:test-password]\n");
+	free(s);
+
+	/* overlapping and out-of-order spans merge; out-of-range ends are clipped */
+	memset(m, 0, sizeof(m));
+	m[0] = (struct scan_match){ .rule_id = "b", .start = 4, .end = 8 };
+	m[1] = (struct scan_match){ .rule_id = "a", .start = 2, .end = 5 };
+	m[2] = (struct scan_match){ .rule_id = "c", .start = 9, .end = 99 };
+	assert_int_equal(scan_redact_buffer("0123456789ab", 12, m, 3, SCAN_REDACT_LABEL, out), 0);
+	assert_int_equal(vbuf_cstr(out, &p), 0);
+	assert_string_equal(p, "01[REDACTED:a]8[REDACTED:c]");
+	vbuf_reset(out);
+	assert_int_equal(scan_redact_buffer("0123456789ab", 12, m, 3, SCAN_REDACT_MASK, out), 0);
+	assert_int_equal(vbuf_cstr(out, &p), 0);
+	assert_string_equal(p, "01******8***");
+	vbuf_free(out);
+	scan_db_free(db);
+}
+
+/* Redacting stream, input cut at cuts: output must equal the buffer redaction. */
+static void
+redact_stream_cuts(const struct scan_db *db, const struct scan_fpset *fps, const char *t,
+    enum scan_redact_mode mode, const size_t *cuts, size_t ncuts, const char *want)
+{
+	struct scan_redactor *rd = NULL;
+	struct vbuf *out = vbuf_new(1 << 20);
+	size_t n = strlen(t), prev = 0, i;
+	const char *p;
+
+	assert_int_equal(scan_redactor_open(db, fps, mode, &rd), 0);
+	assert_true(scan_redactor_holdback(rd) >= 20);
+	for (i = 0; i <= ncuts; i++) {
+		size_t c = i < ncuts ? cuts[i] : n;
+
+		assert_int_equal(scan_redactor_feed(rd, t + prev, c - prev, out, NULL, NULL), 0);
+		/* what is out so far is a prefix of the final redaction: nothing unmasked leaked */
+		if (vbuf_len(out) > strlen(want) ||
+		    memcmp(vbuf_ptr(out), want, vbuf_len(out)) != 0) /* checksrc:ok test output */
+			fail_msg("redactor released bytes that differ from the redaction (cut %zu)", c);
+		prev = c;
+	}
+	assert_int_equal(scan_redactor_close(rd, out, NULL, NULL), 0);
+	assert_int_equal(vbuf_cstr(out, &p), 0);
+	if (strcmp(p, want) != 0)
+		fail_msg("redactor output differs (cuts %zu): '%s' vs '%s'", ncuts ? cuts[0] : 0, p,
+		    want);
+	vbuf_free(out);
+}
+
+static void
+test_redact_stream(void **state)
+{
+	struct scan_db *db = open_test_db();
+	struct scan_fpset *fps = open_fpset();
+	static const char *const texts[] = {
+		"$ env\nAWS=AKIAIOSFODNN7EXAMPLE\nPASS=hunter2-correct-horse\n$ ",
+		"k AKIA\x1b[31mIOSFODNN7EXAMPLE\x1b[0m \x1b]0;t\x07password: hK9$mq2Lx!\r\n",
+		"no secrets here, just \x1b[1mbold\x1b[0m text\r\n",
+	};
+	size_t i, cut, round, c, k, n;
+	size_t *cuts;
+
+	(void)state;
+	for (i = 0; i < VT_NELEM(texts); i++) {
+		n = strlen(texts[i]);
+		cuts = calloc(n + 1, sizeof(*cuts));
+		for (int mode = 0; mode < 2; mode++) {
+			char *want = redact_buf(db, fps, texts[i], (enum scan_redact_mode)mode);
+
+			for (cut = 0; cut <= n; cut++)
+				redact_stream_cuts(db, fps, texts[i], (enum scan_redact_mode)mode,
+				    &cut, 1, want);
+			for (round = 0; round < 4; round++) {
+				for (c = 0, k = 0; c <= n; c++) {
+					if (randombytes_uniform(3) == 0)
+						cuts[k++] = c;
+				}
+				redact_stream_cuts(db, fps, texts[i], (enum scan_redact_mode)mode,
+				    cuts, k, want);
+			}
+			/* byte by byte */
+			for (c = 0; c <= n; c++)
+				cuts[c] = c;
+			redact_stream_cuts(db, fps, texts[i], (enum scan_redact_mode)mode, cuts,
+			    n + 1, want);
+			free(want);
+		}
+		free(cuts);
+	}
+	scan_fpset_free(fps);
+	scan_db_free(db);
+}
+
+static void
+test_redact_releases(void **state)
+{
+	struct scan_db *db = open_test_db();
+	struct scan_redactor *rd = NULL;
+	struct vbuf *out = vbuf_new(1 << 24);
+	uint8_t *big = malloc(1 << 20);
+	size_t i;
+
+	(void)state;
+	/* A long feed without secrets is released but for at most the hold-back. */
+	for (i = 0; i < (1 << 20); i++)
+		big[i] = "abc def\n"[i % 8];
+	assert_int_equal(scan_redactor_open(db, NULL, SCAN_REDACT_LABEL, &rd), 0);
+	assert_int_equal(scan_redactor_feed(rd, big, 1 << 20, out, NULL, NULL), 0);
+	assert_true(vbuf_len(out) + scan_redactor_holdback(rd) >= (1 << 20));
+	assert_int_equal(scan_redactor_close(rd, out, NULL, NULL), 0);
+	assert_int_equal(vbuf_len(out), 1 << 20);
+	assert_memory_equal(vbuf_ptr(out), big, 1 << 20);
+	assert_int_equal(scan_redactor_close(NULL, NULL, NULL, NULL), 0);
+	free(big);
+	vbuf_free(out);
+	scan_db_free(db);
+}
+
+/* ---- the built-in rules ---------------------------------------------------------------------- */
+#ifdef VT_HAVE_SCAN_RULES
+static void
+test_builtin_rules(void **state)
+{
+	struct scan_db *db = NULL;
+	char err[SCAN_ERR_MAX];
+
+	(void)state;
+	if (scan_db_open(&db, err) != 0)
+		fail_msg("scan_db_open: %s", err);
+	assert_int_equal(scan_db_rule_count(db), SCAN_RULES_COUNT);
+	check_rule_table(db);
+	scan_db_free(db);
+}
+#endif
+
+/* ---- memory ---------------------------------------------------------------------------------- */
+static void
+test_memory_figures(void **state)
+{
+	struct scan_db *db = open_test_db();
+	struct scan_fpset *fps = NULL;
+	struct scan_stream *s = NULL;
+	char v[32];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(scan_fpset_new(FP_KEYS, &fps), 0);
+	for (i = 0; i < 10000; i++) {
+		snprintf(v, sizeof(v), "value-%08zu-secret", i);
+		fpset_add_value(fps, v, strlen(v), "00000000-0000-0000-0000-000000000000/password");
+	}
+	assert_int_equal(scan_fpset_count(fps), 10000);
+	assert_int_equal(scan_stream_open(db, fps, &s), 0);
+	assert_int_equal(scan_stream_feed(s, "hello value-00000042-secret\n", 28, NULL, NULL), 0);
+	printf("scan memory (test rules): %zu bytes per stream without fingerprints, %zu with; "
+	       "%zu bytes per 10,000 fingerprints\n",
+	    scan_db_stream_size(db), scan_stream_memory(s), scan_fpset_memory(fps));
+	assert_true(scan_db_stream_size(db) < 64 * 1024);
+	assert_true(scan_fpset_memory(fps) < 4 * 1024 * 1024);
+	assert_int_equal(scan_stream_close(s, NULL, NULL), 0);
+	scan_fpset_free(fps);
+	scan_db_free(db);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules_own_table),
+		cmocka_unit_test(test_rules_offsets),
+		cmocka_unit_test(test_rules_overlaps_once),
+		cmocka_unit_test(test_rules_bad_tables),
+		cmocka_unit_test(test_rules_stop),
+		cmocka_unit_test(test_ansi_inside_and_around),
+		cmocka_unit_test(test_ansi_long_sequences),
+		cmocka_unit_test(test_fp_compute),
+		cmocka_unit_test(test_fpset_add_errors),
+		cmocka_unit_test(test_fp_found),
+		cmocka_unit_test(test_fp_not_found),
+		cmocka_unit_test(test_fp_repeated),
+		cmocka_unit_test(test_redact_buffer),
+		cmocka_unit_test(test_redact_stream),
+		cmocka_unit_test(test_redact_releases),
+#ifdef VT_HAVE_SCAN_RULES
+		cmocka_unit_test(test_builtin_rules),
+#endif
+		cmocka_unit_test(test_memory_figures),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
