@@ -16,6 +16,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/err.h"
 
@@ -27,37 +30,44 @@
 static const uint8_t crs[SCAN_CR_RUN_MAX] = { '\r', '\r', '\r', '\r', '\r', '\r', '\r', '\r',
 	'\r', '\r', '\r', '\r', '\r', '\r', '\r', '\r' };
 
+/* Makes room for one more entry: slides live entries down when most are dead, else grows. */
 static int
+gapmap_grow(struct scan_gapmap *gm)
+{
+	size_t live = gm->n - gm->head, cap = gm->cap;
+	uint64_t *ns, *nd;
+
+	if (gm->head > 0 && gm->head >= live) {
+		memmove(gm->s, gm->s + gm->head, live * sizeof(*gm->s));
+		memmove(gm->d, gm->d + gm->head, live * sizeof(*gm->d));
+		gm->head = 0;
+		gm->n = live;
+		return 0;
+	}
+	cap = cap == 0 ? 16 : cap * 2;
+	if ((ns = realloc(gm->s, cap * sizeof(*ns))) == NULL)
+		return VT_ERR_NOMEM;
+	gm->s = ns;
+	if ((nd = realloc(gm->d, cap * sizeof(*nd))) == NULL)
+		return VT_ERR_NOMEM;
+	gm->d = nd;
+	gm->cap = cap;
+	return 0;
+}
+
+static inline int
 gapmap_push(struct scan_gapmap *gm, uint64_t s, uint64_t d)
 {
+	int r;
+
 	if (gm == NULL)
 		return 0;
 	if (gm->n > gm->head && gm->s[gm->n - 1] == s) {
 		gm->d[gm->n - 1] = d;
 		return 0;
 	}
-	if (gm->n == gm->cap) {
-		size_t live = gm->n - gm->head;
-		size_t cap = gm->cap;
-		uint64_t *ns, *nd;
-
-		if (gm->head > 0 && gm->head >= live) {
-			/* Most entries are dead: slide the live ones down instead of growing. */
-			memmove(gm->s, gm->s + gm->head, live * sizeof(*gm->s));
-			memmove(gm->d, gm->d + gm->head, live * sizeof(*gm->d));
-			gm->head = 0;
-			gm->n = live;
-		} else {
-			cap = cap == 0 ? 16 : cap * 2;
-			if ((ns = realloc(gm->s, cap * sizeof(*ns))) == NULL)
-				return VT_ERR_NOMEM;
-			gm->s = ns;
-			if ((nd = realloc(gm->d, cap * sizeof(*nd))) == NULL)
-				return VT_ERR_NOMEM;
-			gm->d = nd;
-			gm->cap = cap;
-		}
-	}
+	if (gm->n == gm->cap && (r = gapmap_grow(gm)) != 0)
+		return r;
 	gm->s[gm->n] = s;
 	gm->d[gm->n] = d;
 	gm->n++;
@@ -103,7 +113,7 @@ scan_gapmap_prune(struct scan_gapmap *gm, uint64_t keep_s)
 }
 
 /* Records that the next kept byte, stripped offset a->out_s, has original offset o. */
-static int
+static inline int
 kept_at(struct scan_ansi *a, uint64_t o, struct scan_gapmap *gm)
 {
 	uint64_t d = o - a->out_s;
@@ -203,13 +213,46 @@ seq_byte(struct scan_ansi *a, uint8_t b)
 	return 0;
 }
 
+/*
+ * Copies in[i ..) up to the first ESC or CR (or n) to o and returns where it stopped. 16 bytes
+ * at a time where SSE2 is there (every x86-64): terminal output is mostly short lines, so a
+ * per-run memchr would cost more than the bytes.
+ */
+static size_t
+plain_run(const uint8_t *in, size_t i, size_t n, uint8_t *o)
+{
+	size_t j = i;
+#ifdef __SSE2__
+	const __m128i esc = _mm_set1_epi8(ESC), cr = _mm_set1_epi8('\r');
+
+	while (n - j >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(in + j));
+		unsigned int m = (unsigned int)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, esc), _mm_cmpeq_epi8(v, cr)));
+
+		if (m != 0) {
+			size_t k = (size_t)__builtin_ctz(m);
+
+			memcpy(o + (j - i), in + j, k);
+			return j + k;
+		}
+		_mm_storeu_si128((__m128i *)(void *)(o + (j - i)), v);
+		j += 16;
+	}
+#endif
+	while (j < n && in[j] != ESC && in[j] != '\r') {
+		o[j - i] = in[j];
+		j++;
+	}
+	return j;
+}
+
 long
 scan_ansi_filter(struct scan_ansi *a, const uint8_t *in, size_t n, uint8_t *out,
     struct scan_gapmap *gm)
 {
 	uint8_t *o = out;
 	size_t i = 0;
-	ptrdiff_t ie = -1, ic = -1; /* next ESC / CR at or after i, once looked up */
 	int r;
 
 	while (i < n) {
@@ -241,21 +284,10 @@ scan_ansi_filter(struct scan_ansi *a, const uint8_t *in, size_t n, uint8_t *out,
 			i++;
 			continue;
 		}
-		/* A plain run up to the next ESC or CR. */
-		if ((ptrdiff_t)i > ie) {
-			const uint8_t *q = memchr(in + i, ESC, n - i);
-
-			ie = q != NULL ? q - in : (ptrdiff_t)n;
-		}
-		if ((ptrdiff_t)i > ic) {
-			const uint8_t *q = memchr(in + i, '\r', n - i);
-
-			ic = q != NULL ? q - in : (ptrdiff_t)n;
-		}
-		stop = (size_t)(ie < ic ? ie : ic);
+		/* A plain run up to the next ESC or CR, copied as it is scanned. */
 		if ((r = kept_at(a, a->in_o + i, gm)) != 0)
 			return r;
-		memcpy(o, in + i, stop - i);
+		stop = plain_run(in, i, n, o);
 		o += stop - i;
 		a->out_s += stop - i;
 		i = stop;

@@ -25,7 +25,8 @@
 
 struct span {
 	uint64_t s, e;
-	const char *id;
+	const char *id;   /* of the member that sorts first (start, longer end, id): as the buffer */
+	uint64_t hs, he;  /* that member's span */
 	int labelled;     /* label mode: the label went out with the span's first byte */
 };
 
@@ -101,7 +102,7 @@ span_cmp(const void *a, const void *b)
 		return x->s < y->s ? -1 : 1;
 	if (x->e != y->e)
 		return x->e > y->e ? -1 : 1;
-	return 0;
+	return strcmp(x->id, y->id);
 }
 
 int
@@ -157,20 +158,21 @@ scan_redact_buffer(const void *in, size_t n, const struct scan_match *m, size_t 
 static int
 add_span(struct scan_redactor *rd, const struct scan_match *m)
 {
-	uint64_t s = m->start, e = m->end;
+	struct span n = { .s = m->start, .e = m->end, .id = m->rule_id != NULL ? m->rule_id : "unknown" };
+	struct span head;
 	size_t i, j;
 
-	if (s < rd->held_o)
-		s = rd->held_o; /* XXX: cannot happen (the hold-back covers every pending start) */
-	if (e <= s)
+	if (n.s < rd->held_o)
+		n.s = rd->held_o; /* XXX: cannot happen (the hold-back covers every pending start) */
+	if (n.e <= n.s)
 		return 0;
-	/* Insert in order, then merge with the neighbours it overlaps. */
-	for (i = 0; i < rd->nsp && rd->sp[i].s <= s; i++)
+	n.hs = n.s;
+	n.he = n.e;
+	/* Insert in order, then merge with the neighbours it overlaps (touching is not overlap). */
+	for (i = 0; i < rd->nsp && rd->sp[i].s <= n.s; i++)
 		;
-	if (i > 0 && rd->sp[i - 1].e >= s) {
+	if (i > 0 && rd->sp[i - 1].e > n.s) {
 		i--;
-		if (e > rd->sp[i].e)
-			rd->sp[i].e = e;
 	} else {
 		if (rd->nsp == rd->capsp) {
 			size_t cap = rd->capsp == 0 ? 8 : rd->capsp * 2;
@@ -182,15 +184,21 @@ add_span(struct scan_redactor *rd, const struct scan_match *m)
 			rd->capsp = cap;
 		}
 		memmove(rd->sp + i + 1, rd->sp + i, (rd->nsp - i) * sizeof(*rd->sp));
-		rd->sp[i].s = s;
-		rd->sp[i].e = e;
-		rd->sp[i].id = m->rule_id != NULL ? m->rule_id : "unknown";
-		rd->sp[i].labelled = 0;
+		rd->sp[i] = n;
 		rd->nsp++;
 	}
-	for (j = i + 1; j < rd->nsp && rd->sp[j].s <= rd->sp[i].e; j++) {
-		if (rd->sp[j].e > rd->sp[i].e)
-			rd->sp[i].e = rd->sp[j].e;
+	for (j = i; j < rd->nsp && (j == i || rd->sp[j].s < rd->sp[i].e); j++) {
+		struct span *q = j == i ? &n : &rd->sp[j];
+
+		head = (struct span){ .s = q->hs, .e = q->he, .id = q->id };
+		if (span_cmp(&head, &(struct span){ .s = rd->sp[i].hs, .e = rd->sp[i].he,
+		    .id = rd->sp[i].id }) < 0) {
+			rd->sp[i].hs = head.s;
+			rd->sp[i].he = head.e;
+			rd->sp[i].id = head.id;
+		}
+		if (q->e > rd->sp[i].e)
+			rd->sp[i].e = q->e;
 	}
 	memmove(rd->sp + i + 1, rd->sp + j, (rd->nsp - j) * sizeof(*rd->sp));
 	rd->nsp -= j - (i + 1);

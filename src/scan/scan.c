@@ -544,7 +544,8 @@ scan_stream_open(const struct scan_db *db, const struct scan_fpset *fps, struct 
 	s->db = db;
 	s->fps = fps;
 	s->win = scan_stream_window(db, fps);
-	s->hb_cap = s->win + SCAN_BLOCK;
+	/* Room for two windows: the window is slid down once per window of input, not per block. */
+	s->hb_cap = 2 * s->win + SCAN_BLOCK;
 	if ((s->hb = malloc(s->hb_cap)) == NULL)
 		goto out;
 	if (db->nrules > 0 && (s->rs = calloc(db->nrules, sizeof(*s->rs))) == NULL)
@@ -709,7 +710,7 @@ scan_buffer(const struct scan_db *db, const struct scan_fpset *fps, const void *
 size_t
 scan_db_stream_size(const struct scan_db *db)
 {
-	return db->hs_stream_bytes + sizeof(struct scan_stream) + scan_stream_window(db, NULL) +
+	return db->hs_stream_bytes + sizeof(struct scan_stream) + 2 * scan_stream_window(db, NULL) +
 	    SCAN_BLOCK + db->nrules * sizeof(struct rule_st) + 64 /* PCRE2 match data */;
 }
 
