@@ -326,7 +326,7 @@ scan_redactor_feed(struct scan_redactor *rd, const void *data, size_t n, struct 
 		size_t k = n < REDACT_PIECE ? n : REDACT_PIECE;
 
 		if (rd->nheld + k > rd->capheld) {
-			size_t cap = rd->nheld + k + rd->hold_max;
+			size_t cap = rd->capheld * 2 > rd->nheld + k ? rd->capheld * 2 : rd->nheld + k;
 			uint8_t *h = malloc(cap);
 
 			if (h == NULL) {
