@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 #include <hs/hs.h>
+#include <pthread.h>
 #include <sodium.h>
 
 #include "base/err.h"
@@ -953,6 +954,64 @@ test_builtin_rules(void **state)
 }
 #endif
 
+/* ---- threads --------------------------------------------------------------------------------- */
+struct thread_arg {
+	const struct scan_db *db;
+	const struct scan_fpset *fps;
+	size_t found;
+};
+
+static void *
+thread_scan(void *p)
+{
+	struct thread_arg *a = p;
+	static const char text[] = "AKIAIOSFODNN7EXAMPLE x=hunter2-correct-horse\n";
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		struct scan_stream *s = NULL;
+		size_t k = 0;
+		struct recs r = { 0 };
+
+		if (scan_stream_open(a->db, a->fps, &s) != 0)
+			return NULL;
+		for (k = 0; k < sizeof(text) - 1; k += 7) {
+			size_t n = sizeof(text) - 1 - k < 7 ? sizeof(text) - 1 - k : 7;
+
+			if (scan_stream_feed(s, text + k, n, collect, &r) != 0)
+				return NULL;
+		}
+		if (scan_stream_close(s, collect, &r) != 0)
+			return NULL;
+		a->found += r.n;
+		recs_free(&r);
+	}
+	return NULL;
+}
+
+/* One database and one fingerprint set shared by threads (the scratch pool under contention). */
+static void
+test_threads_share_db(void **state)
+{
+	struct scan_db *db = open_test_db();
+	struct scan_fpset *fps = open_fpset();
+	struct thread_arg a[4];
+	pthread_t t[4];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		a[i] = (struct thread_arg){ .db = db, .fps = fps };
+		assert_int_equal(pthread_create(&t[i], NULL, thread_scan, &a[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(a[i].found, 400);
+	}
+	scan_fpset_free(fps);
+	scan_db_free(db);
+}
+
 /* ---- memory ---------------------------------------------------------------------------------- */
 static void
 test_memory_figures(void **state)
@@ -1001,6 +1060,7 @@ main(void)
 		cmocka_unit_test(test_redact_buffer),
 		cmocka_unit_test(test_redact_stream),
 		cmocka_unit_test(test_redact_releases),
+		cmocka_unit_test(test_threads_share_db),
 #ifdef VT_HAVE_SCAN_RULES
 		cmocka_unit_test(test_builtin_rules),
 #endif
