@@ -2,7 +2,8 @@
  * Single-core throughput of the scanner engine (src/scan) on a generated terminal-output buffer:
  * all built-in rules, then rules + 10,000 vault fingerprints, then the redacting stream; fed in
  * chunks like a broker relays them. Prints MB/s (best of a few runs) and the memory of a stream
- * and of the fingerprint set. Usage: scan_bench [MB (default 64)] [feed bytes (default 65536)].
+ * and of the fingerprint set. Usage: scan_bench [MB (default 64) | FILE] [feed bytes (65536)]:
+ * a FILE (e.g. from tests/scan/gen_corpus.py) is scanned instead of the built-in generator.
  * bench/scan.sh measures the CLI end to end on its own corpus; this isolates the engine.
  */
 #include <stdint.h>
@@ -189,24 +190,39 @@ main(int argc, char **argv)
 	struct scan_stream *s = NULL;
 	char err[SCAN_ERR_MAX], v[64];
 	uint64_t mb = 64, feed = 65536;
-	size_t n, found = 0, i, k, nfp;
+	size_t n = 0, found = 0, i, k, nfp;
 	struct scan_fp fp[2];
-	uint8_t *b;
+	uint8_t *b = NULL;
 	double rules, withfp, red;
 
-	if ((argc > 1 && num_parse_u64(argv[1], 1, 4096, &mb) != 0) ||
-	    (argc > 2 && num_parse_u64(argv[2], 1, 1 << 26, &feed) != 0)) {
-		fprintf(stderr, "usage: scan_bench [MB] [feed bytes]\n");
+	const char *file = NULL;
+
+	if (argc > 1 && num_parse_u64(argv[1], 1, 4096, &mb) != 0)
+		file = argv[1];
+	if (argc > 2 && num_parse_u64(argv[2], 1, 1 << 26, &feed) != 0) {
+		fprintf(stderr, "usage: scan_bench [MB | FILE] [feed bytes]\n");
 		return 2;
 	}
 	if (secmem_init() != 0 || scan_db_open(&db, err) != 0) {
 		fprintf(stderr, "scan_bench: %s\n", err);
 		return 1;
 	}
-	n = (size_t)mb << 20;
-	if ((b = malloc(n)) == NULL)
-		return 1;
-	gen(b, n);
+	if (file != NULL) {
+		FILE *f = fopen(file, "rb");
+
+		if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = (size_t)ftell(f)) == 0 ||
+		    fseek(f, 0, SEEK_SET) != 0 || (b = malloc(n)) == NULL || fread(b, 1, n, f) != n) {
+			fprintf(stderr, "scan_bench: cannot read %s\n", file);
+			return 1;
+		}
+		fclose(f);
+		mb = n >> 20;
+	} else {
+		n = (size_t)mb << 20;
+		if ((b = malloc(n)) == NULL)
+			return 1;
+		gen(b, n);
+	}
 
 	for (i = 0; i < sizeof(keys); i++)
 		keys[i] = (uint8_t)(i * 7 + 1);

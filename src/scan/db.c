@@ -109,8 +109,15 @@ check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
 		    (const char *)msg);
 		goto out;
 	}
+	rt->re_anchored = pcre2_compile((PCRE2_SPTR)ru->pattern, PCRE2_ZERO_TERMINATED,
+	    pcre_flags(ru->hs_flags) | PCRE2_ANCHORED, &ecode, &eoff, NULL);
+	if (rt->re_anchored == NULL) {
+		snprintf(err, SCAN_ERR_MAX, "rule %s: PCRE2 cannot compile it anchored", ru->id);
+		goto out;
+	}
 	/* Without JIT the interpreter still answers, only slower: not an error. */
 	(void)pcre2_jit_compile(rt->re, PCRE2_JIT_COMPLETE);
+	(void)pcre2_jit_compile(rt->re_anchored, PCRE2_JIT_COMPLETE);
 	r = 0;
  out:
 	free(info);
@@ -207,8 +214,10 @@ scan_db_free(struct scan_db *db)
 		hs_free_scratch(db->proto);
 	if (db->hs != NULL)
 		hs_free_database(db->hs);
-	for (i = 0; i < db->nrules; i++)
+	for (i = 0; i < db->nrules; i++) {
 		pcre2_code_free(db->rt[i].re);
+		pcre2_code_free(db->rt[i].re_anchored);
+	}
 	free(db->rt);
 	pcre2_match_context_free(db->mctx);
 	pthread_mutex_destroy(&db->lock);

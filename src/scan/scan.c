@@ -30,11 +30,10 @@
 struct rule_st {
 	uint64_t floor;   /* a new match starts at or after this */
 	uint64_t cs;      /* open candidate: leftmost start */
-	uint64_t cbest;   /* open candidate: longest end so far */
+	uint64_t first;   /* open candidate: the end it was found from (known to match from cs) */
 	int open;
-	/* q[0 .. nu): ends that did not extend the candidate; q[qh .. qn): ends to process. */
-	uint64_t *q;
-	uint32_t nu, qh, qn, cap;
+	uint64_t *e;      /* ends reported since, ascending */
+	size_t ne, cap;
 };
 
 struct fp_pend {
@@ -229,104 +228,135 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 	return 0;
 }
 
+/* 1 if rule r matches exactly [cs, e) (the anchored twin: one attempt, at cs). */
+static int
+rule_spans(struct scan_stream *s, size_t r, uint64_t cs, uint64_t e)
+{
+	const struct scan_rule_rt *rt = &s->db->rt[r];
+	uint64_t sub0 = cs > s->hb_s ? cs - 1 : cs;
+	int rc;
+
+	if (e - cs < rt->min_width)
+		return 0;
+	rc = pcre2_match(rt->re_anchored, at(s, sub0), (PCRE2_SIZE)(e - sub0),
+	    (PCRE2_SIZE)(cs - sub0), 0, s->md, s->db->mctx);
+	if (rc > 0)
+		return 1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	s->estimated++; /* XXX: out of budget: Vectorscan saw an end, take it as an extension */
+	return 1;
+}
+
+/*
+ * Decides the open candidate: the longest end that matches from its start (tried from the
+ * largest down: usually the first try), validate, report, and move the floor past it.
+ */
 static int
 rule_finalize(struct scan_stream *s, size_t r)
 {
 	const struct scan_rule *ru = &s->db->rules[r];
 	struct rule_st *st = &s->rs[r];
-	uint64_t cs = st->cs, ce = st->cbest;
-	size_t n = (size_t)(ce - cs), off = 0, len = n;
+	uint64_t cs = st->cs, ce = st->first, maxl = s->db->rt[r].max_len;
+	size_t n, off = 0, len, i, j;
 	int ok = 1, rc = 0;
 
+	for (i = st->ne; i > 0; i--) {
+		uint64_t e = st->e[i - 1];
+
+		if (e <= ce)
+			break;
+		if (e - cs <= maxl && rule_spans(s, r, cs, e)) {
+			ce = e;
+			break;
+		}
+	}
+	n = (size_t)(ce - cs);
+	len = n;
 	st->open = 0;
 	if (ru->validate != NULL) {
 		ok = ru->validate(at(s, cs), n, &off, &len) == 1;
 		if (ok && (len == 0 || off > n || len > n - off))
 			ok = 0; /* a validate that answers outside the match is a rule bug: drop */
 	}
-	if (ok) {
-		st->floor = ce;
-		rc = add_finding(s, 0, (uint32_t)r, NULL, cs + off, cs + off + len,
-		    cs + s->db->rt[r].max_len);
-	} else {
-		st->floor = cs + 1;
+	/* Findings of a rule never overlap: later ends must start past this match. */
+	st->floor = ce;
+	for (i = j = 0; i < st->ne; i++) {
+		if (st->e[i] > ce)
+			st->e[j++] = st->e[i];
 	}
-	/* The ends that did not extend it go back in front of the queue. */
-	if (st->nu > 0) {
-		memmove(st->q + st->qh - st->nu, st->q, st->nu * sizeof(*st->q));
-		st->qh -= st->nu;
-		st->nu = 0;
-	}
+	st->ne = j;
+	if (ok)
+		rc = add_finding(s, 0, (uint32_t)r, NULL, cs + off, cs + off + len, cs + maxl);
 	return rc;
 }
 
-/* Processes rule r's queued ends and decides its candidate when it can (pos: filtered bytes in). */
-static int
-rule_drain(struct scan_stream *s, size_t r, uint64_t pos, int closing)
+/* Opens the next candidate: the leftmost start (above the floor) of the first kept end. */
+static void
+rule_promote(struct scan_stream *s, size_t r)
 {
 	struct rule_st *st = &s->rs[r];
-	uint64_t maxl = s->db->rt[r].max_len, e, start;
-	int rc;
+	uint64_t maxl = s->db->rt[r].max_len, start;
+	size_t i;
 
-	for (;;) {
-		if (st->open) {
-			if (st->qh < st->qn && st->q[st->qh] <= st->cs + maxl) {
-				e = st->q[st->qh++];
-				if (e <= st->cbest)
-					continue;
-				if (rule_leftmost(s, r, st->cs, e, &start) == 0 && start == st->cs)
-					st->cbest = e;
-				else
-					st->q[st->nu++] = e;
-				continue;
-			}
-			if (closing || st->cs + maxl <= pos) {
-				if ((rc = rule_finalize(s, r)) != 0)
-					return rc;
-				continue;
-			}
+	for (i = 0; i < st->ne; i++) {
+		uint64_t e = st->e[i];
+
+		if (rule_leftmost(s, r, e - st->floor > maxl ? e - maxl : st->floor, e, &start) == 0) {
+			st->open = 1;
+			st->cs = start;
+			st->first = e;
+			i++;
 			break;
 		}
-		if (st->qh == st->qn)
-			break;
-		e = st->q[st->qh++];
-		if (e <= st->floor)
-			continue;
-		if (rule_leftmost(s, r, e - st->floor > maxl ? e - maxl : st->floor, e, &start) != 0)
-			continue;
-		st->open = 1;
-		st->cs = start;
-		st->cbest = e;
 	}
-	if (st->qh == st->qn) {
-		st->qh = st->nu;
-		st->qn = st->nu;
+	if (i > 0) {
+		memmove(st->e, st->e + i, (st->ne - i) * sizeof(*st->e));
+		st->ne -= i;
+	}
+}
+
+/* Decides candidates whose look-ahead is over: start + max_len <= pos (all of them if closing). */
+static int
+rule_settle(struct scan_stream *s, size_t r, uint64_t pos, int closing)
+{
+	struct rule_st *st = &s->rs[r];
+	uint64_t maxl = s->db->rt[r].max_len;
+	int rc;
+
+	while (st->open && (closing || st->cs + maxl <= pos)) {
+		if ((rc = rule_finalize(s, r)) != 0)
+			return rc;
+		rule_promote(s, r);
 	}
 	return 0;
 }
 
+/* A match of rule r ends at e (ends arrive in increasing order): mostly just noted. */
 static int
 rule_end(struct scan_stream *s, size_t r, uint64_t e)
 {
 	struct rule_st *st = &s->rs[r];
+	uint64_t maxl = s->db->rt[r].max_len, start;
+	int rc;
 
-	if (st->qn == st->cap) {
-		/* Close the gap between the unresolved ends and the queue before growing. */
-		if (st->qh > st->nu) {
-			memmove(st->q + st->nu, st->q + st->qh, (st->qn - st->qh) * sizeof(*st->q));
-			st->qn = st->nu + (st->qn - st->qh);
-			st->qh = st->nu;
+	/* A candidate that e cannot belong to any more is decided first (all ends before e are in). */
+	if ((rc = rule_settle(s, r, e - 1, 0)) != 0)
+		return rc;
+	if (e <= st->floor || (st->open && e <= st->first) || (st->ne > 0 && e <= st->e[st->ne - 1]))
+		return 0;
+	if (!st->open) {
+		if (rule_leftmost(s, r, e - st->floor > maxl ? e - maxl : st->floor, e, &start) == 0) {
+			st->open = 1;
+			st->cs = start;
+			st->first = e;
 		}
-		if (st->qn == st->cap) {
-			size_t cap = st->cap;
-
-			if (grow((void **)&st->q, &cap, (size_t)st->cap + 1, sizeof(*st->q)) != 0)
-				return VT_ERR_NOMEM;
-			st->cap = (uint32_t)cap;
-		}
+		return 0;
 	}
-	st->q[st->qn++] = e;
-	return rule_drain(s, r, e, 0);
+	if (st->ne == st->cap && grow((void **)&st->e, &st->cap, st->ne + 1, sizeof(*st->e)) != 0)
+		return VT_ERR_NOMEM;
+	st->e[st->ne++] = e;
+	return 0;
 }
 
 static int
@@ -488,8 +518,7 @@ sweep(struct scan_stream *s, int closing)
 	int rc;
 
 	for (r = 0; r < s->db->nrules; r++) {
-		if ((s->rs[r].open || s->rs[r].qh < s->rs[r].qn) &&
-		    (rc = rule_drain(s, r, pos, closing)) != 0)
+		if (s->rs[r].open && (rc = rule_settle(s, r, pos, closing)) != 0)
 			return rc;
 	}
 	if (s->fps != NULL && (rc = fp_sweep(s, pos, closing)) != 0)
@@ -654,7 +683,7 @@ stream_free(struct scan_stream *s)
 	if (s->hs != NULL)
 		(void)hs_close_stream(s->hs, NULL, NULL, NULL);
 	for (r = 0; s->rs != NULL && r < s->db->nrules; r++)
-		free(s->rs[r].q);
+		free(s->rs[r].e);
 	free(s->rs);
 	if (s->hb != NULL) {
 		sodium_memzero(s->hb, s->hb_cap);

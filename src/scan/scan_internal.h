@@ -30,6 +30,7 @@
 /* ---- compiled rules ---------------------------------------------------------------------- */
 struct scan_rule_rt {
 	pcre2_code *re;         /* the pattern, PCRE2_ENDANCHORED, JIT-compiled: start finder */
+	pcre2_code *re_anchored; /* the same, also PCRE2_ANCHORED: does [start, end) match? */
 	unsigned int min_width; /* shortest match (Vectorscan's expression info) */
 	unsigned int max_len;   /* the rule's max_len: the look-back bound */
 };
