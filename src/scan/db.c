@@ -99,6 +99,8 @@ check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
 	}
 	rt->min_width = info->min_width;
 	rt->max_len = ru->max_len;
+	/* A generous max_len must not widen every start search nor delay every decision. */
+	rt->span = info->max_width != UINT_MAX ? info->max_width : ru->max_len;
 	rt->re = pcre2_compile((PCRE2_SPTR)ru->pattern, PCRE2_ZERO_TERMINATED,
 	    pcre_flags(ru->hs_flags), &ecode, &eoff, NULL);
 	if (rt->re == NULL) {

@@ -257,7 +257,7 @@ rule_finalize(struct scan_stream *s, size_t r)
 {
 	const struct scan_rule *ru = &s->db->rules[r];
 	struct rule_st *st = &s->rs[r];
-	uint64_t cs = st->cs, ce = st->first, maxl = s->db->rt[r].max_len;
+	uint64_t cs = st->cs, ce = st->first, maxl = s->db->rt[r].span;
 	size_t n, off = 0, len, i, j;
 	int ok = 1, rc = 0;
 
@@ -296,7 +296,7 @@ static void
 rule_promote(struct scan_stream *s, size_t r)
 {
 	struct rule_st *st = &s->rs[r];
-	uint64_t maxl = s->db->rt[r].max_len, start;
+	uint64_t maxl = s->db->rt[r].span, start;
 	size_t i;
 
 	for (i = 0; i < st->ne; i++) {
@@ -321,7 +321,7 @@ static int
 rule_settle(struct scan_stream *s, size_t r, uint64_t pos, int closing)
 {
 	struct rule_st *st = &s->rs[r];
-	uint64_t maxl = s->db->rt[r].max_len;
+	uint64_t maxl = s->db->rt[r].span;
 	int rc;
 
 	while (st->open && (closing || st->cs + maxl <= pos)) {
@@ -337,7 +337,7 @@ static int
 rule_end(struct scan_stream *s, size_t r, uint64_t e)
 {
 	struct rule_st *st = &s->rs[r];
-	uint64_t maxl = s->db->rt[r].max_len, start;
+	uint64_t maxl = s->db->rt[r].span, start;
 	int rc;
 
 	/* A candidate that e cannot belong to any more is decided first (all ends before e are in). */

@@ -33,6 +33,7 @@ struct scan_rule_rt {
 	pcre2_code *re_anchored; /* the same, also PCRE2_ANCHORED: does [start, end) match? */
 	unsigned int min_width; /* shortest match (Vectorscan's expression info) */
 	unsigned int max_len;   /* the rule's max_len: the look-back bound */
+	unsigned int span;      /* longest match: the pattern's max width if bounded, else max_len */
 };
 
 struct scan_db {
