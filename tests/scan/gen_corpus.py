@@ -417,7 +417,12 @@ def g_stripe(r):
 
 
 def g_twilio_key(r):
-    return [S("SK" + hexs(r, 32), "twilio-api-key")]
+    """A Twilio API key's secret; its SID (SK + 32 hex) is an identifier, like the account SID."""
+    return [S(rs(r, ALNUM, 32), "twilio-api-key")]
+
+
+def g_twilio_key_basic(r):
+    return ["SK%s:" % hexs(r, 32), S(rs(r, ALNUM, 32), "twilio-api-key")]
 
 
 def g_twilio_tok(r):
@@ -593,7 +598,10 @@ KV = [
         [L("curl -X POST -H 'Content-type: application/json' --data '{\"text\":\"build failed\"}' ", None)]),
     Fmt("stripe-secret-key", g_stripe, ["STRIPE_SECRET_KEY", "STRIPE_API_KEY", "STRIPE_KEY"],
         [L("curl https://api.stripe.com/v1/charges -u ", None, ": -d amount=2000 -d currency=usd")]),
-    Fmt("twilio-api-key", g_twilio_key, ["TWILIO_API_KEY", "TWILIO_API_KEY_SID"]),
+    Fmt("twilio-api-key", g_twilio_key, ["TWILIO_API_SECRET", "TWILIO_API_KEY_SECRET"], ctx=True),
+    Fmt("twilio-api-key", g_twilio_key_basic, ["TWILIO_CREDENTIALS"],
+        [L("curl -X POST https://api.twilio.com/2010-04-01/Accounts/AC4f3c1e2d9b8a7f6e5d4c3b2a1f0e9d8c/Messages.json -u ",
+           None, " --data-urlencode 'Body=deploy done'")]),
     Fmt("twilio-auth-token", g_twilio_tok, ["TWILIO_AUTH_TOKEN"], ctx=True),
     Fmt("sendgrid-api-key", g_sendgrid, ["SENDGRID_API_KEY", "SMTP_PASSWORD"],
         [L("curl --request POST --url https://api.sendgrid.com/v3/mail/send --header 'Authorization: Bearer ", None, "'")]),
@@ -710,6 +718,8 @@ def neg_kv(r):
     if c == 17:
         return "STRIPE_PUBLISHABLE_KEY", [N("pk_live_" + rs(r, ALNUM, r.choice((24, 99))), "stripe-publishable-key")]
     if c == 18:
+        if r.random() < 0.5:
+            return "TWILIO_API_KEY_SID", [N("SK" + hexs(r, 32), "twilio-api-key-sid")]
         return "TWILIO_ACCOUNT_SID", [N("AC" + hexs(r, 32), "twilio-account-sid")]
     if c == 19:
         return "GOOGLE_CLIENT_ID", [N("%d-%s.apps.googleusercontent.com" % (r.randrange(10 ** 11, 10 ** 12), rs(r, LOW + DIG, 32)), "oauth-client-id")]
