@@ -1902,11 +1902,12 @@ def parse_size(v):
     return int(v)
 
 
-def generate(f, seed, size, nosec, density):
+def generate(f, seed, size, nosec, density, only=None):
     r = Random(seed)
     o = Out(f, r, nosec, density)
-    funcs = [x[0] for x in SESSIONS]
-    weights = [x[1] for x in SESSIONS]
+    sess = [x for x in SESSIONS if only is None or x[0].__name__[2:] in only]
+    funcs = [x[0] for x in sess]
+    weights = [x[1] for x in sess]
     while o.off < size:
         fn = r.choices(funcs, weights)[0]
         s = Sess(o)
@@ -1924,16 +1925,29 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--size", default="2M", help="at least this many bytes (suffix K, M, G); default 2M")
-    ap.add_argument("--out", "-o", required=True, help="the corpus file ('-': stdout)")
+    ap.add_argument("--out", "-o", help="the corpus file ('-': stdout)")
     ap.add_argument("--labels", help="write the planted spans here (JSON)")
     ap.add_argument("--negatives", help="write the hard-negative spans here (JSON)")
     ap.add_argument("--no-secrets", action="store_true", help="plant placeholders instead of secrets")
     ap.add_argument("--density", type=float, default=1.0, help="scales how many secrets each session plants")
+    ap.add_argument("--sessions", help="only these kinds of session (comma-separated, see --list-sessions)")
+    ap.add_argument("--list-sessions", action="store_true", help="print the kinds of session and exit")
     ap.add_argument("--stats", action="store_true", help="counts per format on stderr")
     a = ap.parse_args()
+    names = [fn.__name__[2:] for fn, _ in SESSIONS]
+    if a.list_sessions:
+        print(" ".join(names))
+        return
+    only = None
+    if a.sessions:
+        only = set(a.sessions.split(","))
+        if not only <= set(names):
+            ap.error("unknown session kinds: %s (known: %s)" % (", ".join(sorted(only - set(names))), " ".join(names)))
     size = parse_size(a.size)
+    if not a.out:
+        ap.error("--out is required")
     f = sys.stdout.buffer if a.out == "-" else open(a.out, "wb")
-    o = generate(f, a.seed, size, a.no_secrets, a.density)
+    o = generate(f, a.seed, size, a.no_secrets, a.density, only)
     if f is not sys.stdout.buffer:
         f.close()
     if a.labels:
