@@ -16,6 +16,10 @@
 #include "db/db.h"
 #include "http/http.h"
 
+#define API_SCAN_FINDINGS_MAX 1000 /* findings listed by POST /api/vault/scan (all are counted) */
+
+struct scan_db;
+
 struct app {
 	struct config cfg;
 	struct keyring *keyring;
@@ -23,6 +27,7 @@ struct app {
 	struct auth_env env;
 	struct audit_keys *audit_keys;  /* the audit chain's signing root */
 	struct sequencer *sequencer;    /* NULL only in tools that do not serve */
+	struct scan_db *scan_db;        /* the exposure scanner's rules, compiled once at boot */
 };
 
 /* The route table and its size. */
@@ -80,6 +85,7 @@ int api_secrets_put(struct http_req *req);
 int api_secrets_delete(struct http_req *req);
 int api_secrets_reveal(struct http_req *req);
 int api_secrets_totp(struct http_req *req);
+int api_vault_scan(struct http_req *req);
 int api_events_list(struct http_req *req);
 int api_audit_checkpoints(struct http_req *req);
 int api_audit_checkpoint_latest(struct http_req *req);

@@ -53,6 +53,7 @@ const struct http_route API_ROUTES[] = {
 	{ HTTP_DELETE, "/api/vault/secrets/{secret_id}", api_secrets_delete, ROUTE_AUTH },
 	{ HTTP_POST, "/api/vault/secrets/{secret_id}/reveal", api_secrets_reveal, ROUTE_AUTH },
 	{ HTTP_POST, "/api/vault/secrets/{secret_id}/totp", api_secrets_totp, ROUTE_AUTH },
+	{ HTTP_POST, "/api/vault/scan", api_vault_scan, ROUTE_AUTH },
 };
 
 const size_t API_ROUTES_COUNT = VT_NELEM(API_ROUTES);

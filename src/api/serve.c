@@ -31,6 +31,7 @@
 #include "db/cluster.h"
 #include "db/migrate.h"
 #include "db/keystore.h"
+#include "scan/scan.h"
 #include "vault/vault.h"
 
 #define DEV_DATA_DIR_DEFAULT ".vaultterm-dev"
@@ -439,6 +440,14 @@ cmd_server_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	{
+		char serr[SCAN_ERR_MAX];
+
+		if (scan_db_open(&app.scan_db, serr) != 0) {
+			log_fatal("refusing to start: the scanner rules do not compile: %s", serr);
+			goto out;
+		}
+	}
 	app.env.pool = app.pool;
 	app.env.keyring = app.keyring;
 	app.env.jwt_key = app.cfg.jwt_secret;
@@ -488,6 +497,7 @@ cmd_server_main(int argc, char **argv)
 	rc = unclean;
  out:
 	http_server_stop(http);
+	scan_db_free(app.scan_db);
 	sequencer_stop(app.sequencer);
 	audit_keys_free(app.audit_keys);
 	db_pool_close(app.pool);
@@ -649,9 +659,9 @@ cmd_operator_main(int argc, char **argv)
 		goto out;
 	}
 	printf("master key version %u is current; re-wrapped %llu secret versions in %llu "
-	       "organizations and %llu TOTP seeds\n", rep.new_version,
+	       "organizations, %llu scanner keys and %llu TOTP seeds\n", rep.new_version,
 	    (unsigned long long)rep.secret_versions, (unsigned long long)rep.orgs,
-	    (unsigned long long)rep.totp_seeds);
+	    (unsigned long long)rep.scanner_keys, (unsigned long long)rep.totp_seeds);
 	rc = 0;
  out:
 	vt_str_wipe_free(conn);

@@ -2,7 +2,8 @@
  * Master key rotation (db/keystore.c shares the stored versions with every server). Rotation
  * adds a version, waits for servers to pick it up for new writes, then re-wraps
  * every older DEK in place — one org at a time under that org's RLS context, each batch audited
- * in the org's own trail — and every user's TOTP seed, until nothing older remains.
+ * in the org's own trail, then the org's scanner key — and every user's TOTP seed, until nothing
+ * older remains.
  */
 #include "vault/vault_internal.h"
 
@@ -286,6 +287,7 @@ vault_rotate_master(struct db_pool *pool, struct keyring *kr, uint64_t settle_ms
 		for (i = 0; i < db_res_rows(orgs); i++) {
 			struct vt_uuid org;
 			uint64_t n;
+			int done;
 
 			if ((r = db_res_uuid(orgs, i, 0, &org)) != 0)
 				goto out;
@@ -297,6 +299,13 @@ vault_rotate_master(struct db_pool *pool, struct keyring *kr, uint64_t settle_ms
 				}
 				rep->secret_versions += n;
 			} while (n == ROTATE_BATCH);
+			/* The org's scanner key (fingerprints need no re-wrap: keyed hashes). */
+			if ((r = vault_scanner_key_rewrap(pool, kr, &org, to, &done)) != 0) {
+				snprintf(err, VAULT_ERR_MAX, "re-wrapping a scanner key stopped (see "
+							     "the log); run rotate-master again");
+				goto out;
+			}
+			rep->scanner_keys += (uint64_t)done;
 			if (pass == 0)
 				rep->orgs++;
 		}

@@ -331,6 +331,9 @@ secret_create(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 		goto out;
 	if ((r = version_insert(kr, tx, p, &id, 1, inject_only, fields)) != 0)
 		goto out;
+	/* The scanner's fingerprints commit with the version, or the write fails (fail closed). */
+	if ((r = secret_fingerprints_replace(kr, tx, &id, type, fields)) != 0)
+		goto out;
 	uuid_format(vault, vid);
 	if ((r = secret_audit(tx, who, "SECRET_CREATED", &id, AUDIT_SUCCESS,
 	    json_packx("{s:s, s:s, s:s, s:i, s:b}", "vault_id", vid, "type",
@@ -430,6 +433,9 @@ secret_update(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 	if ((r = version_insert(kr, tx, p, id, next,
 	    json_is_boolean(inj) ? json_is_true(inj) : m.inject_only, fields)) != 0)
 		goto out;
+	/* The old version's fingerprints go, the new one's come, in this transaction. */
+	if ((r = secret_fingerprints_replace(kr, tx, id, m.type, fields)) != 0)
+		goto out;
 	tags_s = tags != NULL ? json_dump_canonical(tags) : NULL;
 	db_params_init(&prm);
 	db_param_uuid(&prm, id);
@@ -476,7 +482,7 @@ secret_delete(struct db_tx *tx, const struct principal *p, const struct vt_uuid 
 		return r;
 	db_params_init(&prm);
 	db_param_uuid(&prm, id);
-	/* The versions (ciphertexts) go with the row. */
+	/* The versions (ciphertexts) and the scanner's fingerprints go with the row (CASCADE). */
 	r = db_exec_one(tx, "DELETE FROM secrets WHERE id = $1", &prm);
 	db_params_free(&prm);
 	if (r == 0) {

@@ -78,15 +78,76 @@ struct rotate_report {
 	uint64_t orgs;
 	uint64_t secret_versions;
 	uint64_t totp_seeds;
+	uint64_t scanner_keys;
 };
 /*
  * `vaultterm operator rotate-master`: adds master key version current+1 (stored wrapped under the
  * root), waits settle_ms so running servers start wrapping new data keys under it, then re-wraps
  * every secret version's DEK of every org (one transaction per batch, audited as
- * MASTER_KEY_ROTATED in each org) and every user's TOTP seed, until nothing older remains.
+ * MASTER_KEY_ROTATED in each org), every org's scanner key and every user's TOTP seed, until
+ * nothing older remains.
  */
 int vault_rotate_master(struct db_pool *pool, struct keyring *kr, uint64_t settle_ms,
     struct rotate_report *rep, char err[static VAULT_ERR_MAX]) VT_WUR;
+
+/* --- fingerprints.c: keyed fingerprints of stored values for the exposure scanner --- */
+
+/*
+ * Which values of a secret the scanner recognizes (docs/scanner-server.md): the credential fields
+ * — PASSWORD.password, API_KEY.key, SSH_KEY.private_key and .passphrase, ENV_VAR.value,
+ * SECURE_NOTE.body, TOTP.seed (and the secret= part of an otpauth:// seed), PAYMENT_CARD.number
+ * (and its digits alone when written with spaces or dashes) and .cvv, PASSKEY.private_key. Names,
+ * usernames, URLs, notes, PASSWORD.custom, IDENTITY and public keys are not credentials and are
+ * not fingerprinted. Values shorter than SCAN_FP_MIN_LEN (8) give no fingerprint (a CVV never
+ * does).
+ */
+#define VAULT_FP_VALUES_MAX 8   /* fingerprinted values of one secret version, at most */
+#define VAULT_FP_FIELD_MAX 32   /* bytes of a field name in a label */
+
+/* 1 if field `field` of type t is fingerprinted. */
+int secret_fp_sensitive(enum secret_type t, const char *field);
+
+enum secret_fp_form {
+	SECRET_FP_AS_IS,  /* the bytes as they are */
+	SECRET_FP_DIGITS, /* only the ASCII digits of the bytes (a card number without separators) */
+};
+/* One value to fingerprint: a slice of a string inside `fields` (borrowed, no copy). */
+struct secret_fp_value {
+	const char *field;
+	const char *ptr;
+	size_t len;
+	enum secret_fp_form form;
+};
+/*
+ * The values of validated `fields` of type t to fingerprint, in field-table order, into out[0 ..
+ * *n). Pure: no key, no database. Empty values are skipped.
+ */
+void secret_fp_values(enum secret_type t, const json_t *fields,
+    struct secret_fp_value out[static VAULT_FP_VALUES_MAX], size_t *n);
+
+/* Label of a fingerprint in a scan_fpset: "<secret uuid>/<field>" (SCAN_FP_LABEL_MAX fits it). */
+void vault_fp_label_format(const struct vt_uuid *secret, const char *field, char *out,
+    size_t outsz);
+/* Parses a label made by vault_fp_label_format. VT_ERR_INVALID if it is not one. */
+int vault_fp_label_parse(const char *label, struct vt_uuid *secret,
+    char field[static VAULT_FP_FIELD_MAX + 1]) VT_WUR;
+
+struct scan_fpset;
+/*
+ * The transaction's org's fingerprints as a scan_fpset (labels as above), under the org's scanner
+ * key (opened into guarded memory, wiped once the set holds its copy). *out is NULL when the org
+ * has no scanner key yet (no secret was ever fingerprinted). Owned by the caller
+ * (scan_fpset_free).
+ */
+int vault_fpset_load(struct db_tx *tx, struct keyring *kr, struct scan_fpset **out) VT_WUR;
+
+/*
+ * For each of ids[0 .. n), whether the principal may read that secret's metadata (the vault's
+ * read gate) in the transaction's org: readable[i] = 1 or 0. Unknown ids (deleted meanwhile,
+ * another org's) are 0.
+ */
+int vault_secrets_readable(struct db_tx *tx, const struct principal *p,
+    const struct vt_uuid *ids, size_t n, int *readable) VT_WUR;
 
 /* --- vaults.c --- */
 

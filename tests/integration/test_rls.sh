@@ -83,7 +83,8 @@ api POST /api/orgs/current/invites '{"email":"erin@rls.example"}' "$B_TOKEN"
 expect_status 201 "B invites erin"
 api POST /api/tokens '{"name":"b-ci","scopes":["admin"]}' "$B_TOKEN"
 expect_status 201 "B token"
-# Vaults, a vault membership and secrets in both orgs, and a stored master key version.
+# Vaults, a vault membership and secrets in both orgs (each secret write also creates its org's
+# scanner key and the secret's fingerprints), and a stored master key version.
 api POST /api/vault/vaults '{"name":"a-prod"}' "$A_TOKEN"
 expect_status 201 "A vault"
 A_VAULT=$(jq -r .id <<<"$BODY")
@@ -99,6 +100,7 @@ B_VAULT=$(jq -r .id <<<"$BODY")
 api POST "/api/vault/vaults/$B_VAULT/secrets" \
 	'{"type":"API_KEY","name":"k","fields":{"key":"rls-canary-b"}}' "$B_TOKEN"
 expect_status 201 "B secret"
+B_SECRET=$(jq -r .id <<<"$BODY")
 if vt operator rotate-master --data-dir "$VT_DATA" --settle-ms 0 >/dev/null 2>"$VT_TMP/rot.err"; then
 	pass
 else
@@ -134,7 +136,8 @@ TABLES_SQL="SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.re
 tables=$(psql_super "$TABLES_SQL")
 for t in api_tokens audit_log auth_rate_limits invites memberships orgs users keyring_check \
 	master_keys revoked_sessions secret_versions secrets vault_members vaults audit_index \
-	audit_log_state audit_checkpoints audit_sequencer audit_keys; do
+	audit_log_state audit_checkpoints audit_sequencer audit_keys scanner_keys \
+	secret_fingerprints; do
 	grep -qx "$t" <<<"$tables" && pass || fail "(a) table $t is missing from the enumeration"
 done
 ntables=0
@@ -219,7 +222,7 @@ expect_sql_ok app "SELECT current_user, current_setting('is_superuser'),
 
 # ---- (d) org A set: only A's rows; writing B's rows fails ---------------------------------------
 SET_A="SELECT set_config('app.current_org', :'a', false) AS x \\gset"
-for t in audit_log memberships api_tokens invites orgs; do
+for t in audit_log memberships api_tokens invites orgs scanner_keys secret_fingerprints; do
 	want=$(psql_super "SELECT count(*) FROM $t WHERE org_id = '$A_ORG'")
 	[ "$want" -gt 0 ] && pass || fail "(d) org A has no rows in $t: the check proves nothing"
 	expect_sql_ok app "$SET_A
@@ -245,6 +248,11 @@ INSERT INTO audit_log (id, org_id, actor_type, action, outcome)
 VALUES (gen_random_uuid(), NULL, 'system', 'FORGED_EVENT', 'success');" \
 	'new row violates row-level security policy for table "audit_log"' \
 	"(d) app role inserts a system audit row directly"
+expect_sql_err app "$SET_A
+INSERT INTO secret_fingerprints (org_id, secret_id, field, anchor_sip, anchor_off, len, mac)
+VALUES (:'b', '$B_SECRET', 'key', 1, 0, 12, sha256('x'));" \
+	'new row violates row-level security policy for table "secret_fingerprints"' \
+	"(d) app role plants a fingerprint in org B"
 expect_sql_err app "$SET_A
 INSERT INTO api_tokens (id, org_id, name, scopes, token_hash)
 VALUES (gen_random_uuid(), :'b', 'forged', '{admin}', sha256('x'));" \
