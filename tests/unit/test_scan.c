@@ -938,7 +938,6 @@ test_redact_releases(void **state)
 }
 
 /* ---- the built-in rules ---------------------------------------------------------------------- */
-#ifdef VT_HAVE_SCAN_RULES
 static void
 test_builtin_rules(void **state)
 {
@@ -952,7 +951,6 @@ test_builtin_rules(void **state)
 	check_rule_table(db);
 	scan_db_free(db);
 }
-#endif
 
 /* ---- threads --------------------------------------------------------------------------------- */
 struct thread_arg {
@@ -1061,9 +1059,7 @@ main(void)
 		cmocka_unit_test(test_redact_stream),
 		cmocka_unit_test(test_redact_releases),
 		cmocka_unit_test(test_threads_share_db),
-#ifdef VT_HAVE_SCAN_RULES
 		cmocka_unit_test(test_builtin_rules),
-#endif
 		cmocka_unit_test(test_memory_figures),
 	};
 
