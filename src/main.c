@@ -33,6 +33,7 @@ static const struct command COMMANDS[] = {
 	{ "audit", cmd_audit_main, "audit log: ls, events, export, verify, prove, checkpoint" },
 	{ "vault", cmd_vault_main, "vaults: ls, create, rm, members, grant, revoke" },
 	{ "secret", cmd_secret_main, "secrets: put, get, reveal, ls, rm, totp" },
+	{ "scan", cmd_scan_main, "find credentials in a file or stdin, locally (no server)" },
 	{ "version", cmd_version_main, "print the version" },
 	{ "help", cmd_help_main, "this list" },
 };
