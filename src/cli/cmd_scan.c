@@ -552,10 +552,6 @@ cmd_scan_main(int argc, char **argv)
 		fprintf(stderr, "vaultterm: scan: %s\n", vt_err_str(r));
 		goto out;
 	}
-	if (fps != NULL)
-		fprintf(stderr, "scan: %zu fingerprints in %zu bytes; %zu bytes per stream with them, "
-				"%zu without\n", scan_fpset_count(fps), scan_fpset_memory(fps),
-		    st != NULL ? scan_stream_memory(st) : 0, scan_db_stream_size(db));
 	if (c.fmt == SCAN_OUT_JSON)
 		fputs("{\"findings\":[", c.out);
 	else if (c.fmt == SCAN_OUT_SARIF)
@@ -587,6 +583,11 @@ cmd_scan_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* The stream's window has grown to what fingerprints need by now. */
+	if (fps != NULL && st != NULL)
+		fprintf(stderr, "scan: %zu fingerprints in %zu bytes; %zu bytes per stream with them, "
+				"%zu without\n", scan_fpset_count(fps), scan_fpset_memory(fps),
+		    scan_stream_memory(st), scan_db_stream_size(db));
 	if (redact) {
 		r = scan_redactor_close(red, ob, on_match, &c);
 		red = NULL;
