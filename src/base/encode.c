@@ -260,3 +260,143 @@ uuid_valid(const char *s)
 
 	return uuid_parse(s, &u) == 0;
 }
+
+/* ---- fast variants for public data (no constant-time requirement) ------------------------ */
+
+/* Base64 digit value + 1 (0: not a digit), RFC 4648 standard alphabet. */
+static const uint8_t B64_DEC[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 63, 0, 0, 0, 64,
+	53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 0, 0, 0, 0, 0, 0,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 0, 0, 0, 0, 0,
+	0, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
+	42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 0, 0, 0, 0, 0,
+	/* 0x80 .. 0xff: 0 */
+};
+static const char B64_ENC[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Lower-case hex digit value + 1 (0: not one). */
+static const uint8_t HEX_DEC[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16,
+};
+
+/* Bytes that base64 text of len characters decodes to, before checking it (len % 4 == 0). */
+size_t
+b64_decoded_max(size_t len)
+{
+	return len / 4 * 3;
+}
+
+/*
+ * Strict, canonical base64 with padding: a multiple of 4 characters, '=' only as the last one or
+ * two, and zero bits after the last byte (so every byte string has exactly one encoding). Writes
+ * at most b64_decoded_max(len) bytes to out. VT_ERR_INVALID otherwise.
+ */
+int
+b64_decode_public(const char *s, size_t len, uint8_t *out, size_t *outlen)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i, o = 0, full;
+	uint32_t a, b, c, d;
+
+	*outlen = 0;
+	if (len % 4 != 0)
+		return VT_ERR_INVALID;
+	/* Every quartet but the last has no padding. */
+	full = len == 0 ? 0 : len - 4;
+	for (i = 0; i < full; i += 4) {
+		a = B64_DEC[p[i]];
+		b = B64_DEC[p[i + 1]];
+		c = B64_DEC[p[i + 2]];
+		d = B64_DEC[p[i + 3]];
+		if (a == 0 || b == 0 || c == 0 || d == 0)
+			return VT_ERR_INVALID;
+		a = (a - 1) << 18 | (b - 1) << 12 | (c - 1) << 6 | (d - 1);
+		out[o++] = (uint8_t)(a >> 16);
+		out[o++] = (uint8_t)(a >> 8);
+		out[o++] = (uint8_t)a;
+	}
+	if (len > 0) {
+		a = B64_DEC[p[i]];
+		b = B64_DEC[p[i + 1]];
+		if (a == 0 || b == 0)
+			return VT_ERR_INVALID;
+		a = (a - 1) << 18 | (b - 1) << 12;
+		if (p[i + 2] == '=') {
+			/* "xx==": one byte, the low 4 bits of the second digit zero. */
+			if (p[i + 3] != '=' || (a & 0xffff) != 0)
+				return VT_ERR_INVALID;
+			out[o++] = (uint8_t)(a >> 16);
+		} else {
+			if ((c = B64_DEC[p[i + 2]]) == 0)
+				return VT_ERR_INVALID;
+			a |= (c - 1) << 6;
+			if (p[i + 3] == '=') {
+				/* "xxx=": two bytes, the low 2 bits of the third digit zero. */
+				if ((a & 0xff) != 0)
+					return VT_ERR_INVALID;
+				out[o++] = (uint8_t)(a >> 16);
+				out[o++] = (uint8_t)(a >> 8);
+			} else {
+				if ((d = B64_DEC[p[i + 3]]) == 0)
+					return VT_ERR_INVALID;
+				a |= d - 1;
+				out[o++] = (uint8_t)(a >> 16);
+				out[o++] = (uint8_t)(a >> 8);
+				out[o++] = (uint8_t)a;
+			}
+		}
+	}
+	*outlen = o;
+	return 0;
+}
+
+/* Standard padded base64 of in[0 .. n) into out (4 * ceil(n / 3) bytes, no NUL). */
+void
+b64_encode_public(const uint8_t *in, size_t n, char *out)
+{
+	size_t i, o = 0;
+	uint32_t v;
+
+	for (i = 0; i + 3 <= n; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = B64_ENC[v >> 18];
+		out[o++] = B64_ENC[(v >> 12) & 63];
+		out[o++] = B64_ENC[(v >> 6) & 63];
+		out[o++] = B64_ENC[v & 63];
+	}
+	if (n - i == 1) {
+		v = (uint32_t)in[i] << 16;
+		out[o++] = B64_ENC[v >> 18];
+		out[o++] = B64_ENC[(v >> 12) & 63];
+		out[o++] = '=';
+		out[o++] = '=';
+	} else if (n - i == 2) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[o++] = B64_ENC[v >> 18];
+		out[o++] = B64_ENC[(v >> 12) & 63];
+		out[o++] = B64_ENC[(v >> 6) & 63];
+		out[o++] = '=';
+	}
+}
+
+/* Exactly 2 * n lower-case hex digits into out[0 .. n). VT_ERR_INVALID otherwise. */
+int
+hex_decode_lower(const char *s, uint8_t *out, size_t n)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned hi = HEX_DEC[p[2 * i]], lo = HEX_DEC[p[2 * i + 1]];
+
+		if (hi == 0 || lo == 0)
+			return VT_ERR_INVALID;
+		out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+	}
+	return 0;
+}

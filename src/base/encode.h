@@ -39,6 +39,18 @@ void base32_encode(const uint8_t *in, size_t n, char *out);
 /* Accepts either case, optional '=' padding, and ignores spaces (as authenticator apps show). */
 int base32_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax, size_t *outlen) VT_WUR;
 
+/*
+ * Table-driven variants for PUBLIC data only (audit bundles: hashes, canonical rows, notes): much
+ * faster than the constant-time ones above, which must be used for anything secret.
+ * b64_decode_public: strict canonical padded base64 (len a multiple of 4, zero trailing bits),
+ * writing at most b64_decoded_max(len) bytes; VT_ERR_INVALID otherwise. b64_encode_public writes
+ * 4 * ceil(n / 3) characters, no NUL. hex_decode_lower: exactly 2 * n lower-case hex digits.
+ */
+size_t b64_decoded_max(size_t len);
+int b64_decode_public(const char *s, size_t len, uint8_t *out, size_t *outlen) VT_WUR;
+void b64_encode_public(const uint8_t *in, size_t n, char *out);
+int hex_decode_lower(const char *s, uint8_t *out, size_t n) VT_WUR;
+
 /* Random version-4 UUID. */
 void uuid_random(struct vt_uuid *u);
 /* Parses the canonical 8-4-4-4-12 form (either case). VT_ERR_INVALID otherwise. */

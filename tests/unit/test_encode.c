@@ -589,6 +589,38 @@ test_uuid_eq_and_nil(void **state)
 	assert_false(uuid_is_nil(&b));
 }
 
+/* The fast public-data variants agree with the constant-time codecs and stay strict. */
+static void
+test_public_variants(void **state)
+{
+	uint8_t in[64], out[64], back[64];
+	char ct[128], pub[128];
+	size_t n, len, i;
+
+	(void)state;
+	for (n = 0; n <= sizeof(in); n++) {
+		randombytes_buf(in, n);
+		b64_encode(in, n, ct, sizeof(ct));
+		b64_encode_public(in, n, pub);
+		assert_int_equal(strlen(ct), b64_encoded_size(n) - 1);
+		assert_memory_equal(ct, pub, strlen(ct));
+		assert_true(b64_decoded_max(strlen(ct)) >= n);
+		assert_int_equal(b64_decode_public(ct, strlen(ct), back, &len), 0);
+		assert_int_equal(len, n);
+		assert_memory_equal(back, in, n);
+		hex_encode(in, n, ct);
+		assert_int_equal(hex_decode_lower(ct, out, n), 0);
+		assert_memory_equal(out, in, n);
+	}
+	/* Not a multiple of 4, misplaced '=', non-zero trailing bits, another alphabet. */
+	static const char *const bad[] = { "QQ", "QQ=A", "Q===", "QR==", "QQ-_", "QQ==QQ==" };
+	for (i = 0; i < VT_NELEM(bad); i++)
+		assert_int_equal(b64_decode_public(bad[i], strlen(bad[i]), back, &len),
+		    VT_ERR_INVALID);
+	assert_int_equal(hex_decode_lower("AB", out, 1), VT_ERR_INVALID);
+	assert_int_equal(hex_decode_lower("0g", out, 1), VT_ERR_INVALID);
+}
+
 int
 main(void)
 {
@@ -611,6 +643,7 @@ main(void)
 		cmocka_unit_test(test_uuid_parse_rejects),
 		cmocka_unit_test(test_uuid_random_is_v4),
 		cmocka_unit_test(test_uuid_eq_and_nil),
+		cmocka_unit_test(test_public_variants),
 	};
 
 	return cmocka_run_group_tests(tests, setup_sodium, NULL);
