@@ -19,6 +19,7 @@
 #define API_SCAN_FINDINGS_MAX 1000 /* findings listed by POST /api/vault/scan (all are counted) */
 
 struct scan_db;
+struct broker;
 
 struct app {
 	struct config cfg;
@@ -28,6 +29,7 @@ struct app {
 	struct audit_keys *audit_keys;  /* the audit chain's signing root */
 	struct sequencer *sequencer;    /* NULL only in tools that do not serve */
 	struct scan_db *scan_db;        /* the exposure scanner's rules, compiled once at boot */
+	struct broker *broker;          /* the SSH broker; NULL when SSH_BROKER_PORT=off */
 };
 
 /* The route table and its size. */

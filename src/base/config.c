@@ -57,6 +57,12 @@ static const struct config_var VARS[] = {
 	  "when the audit key is created" },
 	{ "LICENSE_STATE_PATH", "<data dir>/license-state", "monotonic anti-rollback counter "
 	  "file; required without --dev" },
+	{ "SSH_BROKER_PORT", "2222", "port of the SSH broker (0: any free port; off: no broker)" },
+	{ "SSH_BROKER_BIND", "<BIND_ADDRESS>", "address the SSH broker listens on" },
+	{ "SSH_BROKER_MAX_SESSIONS", "1000", "concurrent broker connections; more are refused" },
+	{ "SSH_BROKER_PUBLIC_HOST", "<SSH_BROKER_BIND>", "host name put in tickets' ssh_command" },
+	{ "SSH_BROKER_LOGIN_TIMEOUT_MS", "30000", "a connection that has not authenticated "
+	  "by then is dropped" },
 };
 
 const char *
@@ -234,6 +240,35 @@ config_load(struct config *c, config_getenv_fn get, void *ctx, char err[static C
 			CFG_FAIL("LICENSE_STATE_PATH: must be an absolute path");
 		c->license_state_path = xstrdup(v);
 	}
+	v = var(get, ctx, "SSH_BROKER_PORT", "2222");
+	if (strcmp(v, "off") == 0)
+		c->ssh_broker_port = -1;
+	else if (num_parse_u64(v, 0, 65535, &u) != 0)
+		CFG_FAIL("SSH_BROKER_PORT: must be a port between 0 and 65535, or off");
+	else
+		c->ssh_broker_port = (int)u;
+	if ((v = var(get, ctx, "SSH_BROKER_BIND", NULL)) != NULL) {
+		if (v[0] == '\0')
+			CFG_FAIL("SSH_BROKER_BIND: must not be empty");
+		c->ssh_broker_bind = xstrdup(v);
+	}
+	if (num_parse_u64(var(get, ctx, "SSH_BROKER_MAX_SESSIONS", "1000"), 1, 100000, &u) != 0)
+		CFG_FAIL("SSH_BROKER_MAX_SESSIONS: must be a number between 1 and 100000");
+	c->ssh_broker_max_sessions = (int)u;
+	if ((v = var(get, ctx, "SSH_BROKER_PUBLIC_HOST", NULL)) != NULL) {
+		for (i = 0; v[i] != '\0'; i++) {
+			if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+			    (v[i] >= '0' && v[i] <= '9') || v[i] == '.' || v[i] == '-' || v[i] == ':' ||
+			    v[i] == '[' || v[i] == ']'))
+				CFG_FAIL("SSH_BROKER_PUBLIC_HOST: must be a host name or an IP address");
+		}
+		if (i == 0 || i > 253)
+			CFG_FAIL("SSH_BROKER_PUBLIC_HOST: must be 1 to 253 characters");
+		c->ssh_broker_public_host = xstrdup(v);
+	}
+	if (num_parse_u64(var(get, ctx, "SSH_BROKER_LOGIN_TIMEOUT_MS", "30000"), 100, 600000,
+	    &c->ssh_broker_login_timeout_ms) != 0)
+		CFG_FAIL("SSH_BROKER_LOGIN_TIMEOUT_MS: must be milliseconds between 100 and 600000");
 	r = 0;
  out:
 	if (r != 0)
@@ -308,5 +343,7 @@ config_free(struct config *c)
 	free(c->audit_witness_file);
 	free(c->audit_deployment_name);
 	free(c->license_state_path);
+	free(c->ssh_broker_bind);
+	free(c->ssh_broker_public_host);
 	memset(c, 0, sizeof(*c));
 }

@@ -48,6 +48,11 @@ struct config {
 	char *audit_witness_file;      /* NULL: no witness copy */
 	char *audit_deployment_name;   /* NULL: the host name */
 	char *license_state_path;      /* NULL: <data dir>/license-state with --dev */
+	int ssh_broker_port;           /* -1: no broker (SSH_BROKER_PORT=off); 0: any free port */
+	char *ssh_broker_bind;         /* NULL: bind_address */
+	int ssh_broker_max_sessions;
+	char *ssh_broker_public_host;  /* NULL: the bind address */
+	uint64_t ssh_broker_login_timeout_ms;
 };
 
 /* Environment lookup; returns NULL when unset. */

@@ -542,6 +542,46 @@ secret_reveal(struct keyring *kr, struct db_tx *tx, const struct principal *p,
 }
 
 int
+secret_open_for_inject(struct keyring *kr, struct db_tx *tx, const struct principal *p,
+    const struct vt_uuid *id, const struct audit_actor *who, json_t *detail,
+    enum secret_type *type, int64_t *version, json_t **fields)
+{
+	struct vbuf *blob = vbuf_new(ENVELOPE_OVERHEAD + SECRET_PLAINTEXT_MAX);
+	struct secret_meta m;
+	json_t *opened = NULL;
+	int r;
+
+	*fields = NULL;
+	if (detail == NULL)
+		detail = json_object();
+	if ((r = secret_load_envelope(tx, p, id, 0, GATE_READ, &m, blob)) != 0)
+		goto out;
+	if ((r = version_open(kr, tx, id, m.version, m.inject_only, blob, &opened)) != 0)
+		goto out;
+	/* The row is in the caller's transaction: nothing is injected unless it commits. */
+	if (json_object_set_new(detail, "version", json_integer(m.version)) != 0 ||
+	    json_object_set_new(detail, "type", json_string(secret_type_str(m.type))) != 0 ||
+	    json_object_set_new(detail, "inject_only", json_boolean(m.inject_only)) != 0) {
+		r = VT_ERR_NOMEM;
+		goto out;
+	}
+	r = secret_audit(tx, who, "CREDENTIAL_INJECTED", id, AUDIT_SUCCESS, detail);
+	detail = NULL;
+	if (r != 0)
+		goto out;
+	*type = m.type;
+	*version = m.version;
+	*fields = opened;
+	opened = NULL;
+ out:
+	json_decref(detail);
+	vbuf_free(blob);
+	json_decref(opened);
+	meta_clear(&m);
+	return r;
+}
+
+int
 secret_totp(struct keyring *kr, struct db_tx *tx, const struct principal *p,
     const struct vt_uuid *id, const struct audit_actor *who, json_t **out)
 {

@@ -191,6 +191,18 @@ int secret_delete(struct db_tx *tx, const struct principal *p, const struct vt_u
  */
 int secret_reveal(struct keyring *kr, struct db_tx *tx, const struct principal *p,
     const struct vt_uuid *id, const char *reason, const struct audit_actor *who, json_t **out) VT_WUR;
+/*
+ * Just-in-time injection (the SSH broker, and only it): opens the current version of secret `id`
+ * for principal p under the vault's read gate — an inject-only secret IS allowed here, the one
+ * place it is — and appends CREDENTIAL_INJECTED (resource: the secret; detail: its version and
+ * type merged into `detail`, which is stolen and may be NULL; never a value) in the caller's
+ * transaction. The caller must commit before using *fields, and wipe them (json_decref wipes)
+ * as soon as upstream authentication is done. VT_ERR_NOT_FOUND for a secret the principal may not
+ * read (or another org's).
+ */
+int secret_open_for_inject(struct keyring *kr, struct db_tx *tx, const struct principal *p,
+    const struct vt_uuid *id, const struct audit_actor *who, json_t *detail,
+    enum secret_type *type, int64_t *version, json_t **fields) VT_WUR;
 /* The current TOTP code of a TOTP secret: {code, digits, period, remaining_seconds}. Same
  * inject-only rule as reveal. */
 int secret_totp(struct keyring *kr, struct db_tx *tx, const struct principal *p,

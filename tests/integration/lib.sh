@@ -59,7 +59,7 @@ trap vt_cleanup EXIT
 # vt_start [VAR=value ...]: starts `vaultterm server --dev` and waits until it serves.
 vt_start() {
 	: >"$VT_LOG"
-	env PORT=0 AUTH_RATE_MAX="${AUTH_RATE_MAX:-100000}" LOG_LEVEL="${LOG_LEVEL:-info}" "$@" \
+	env PORT=0 SSH_BROKER_PORT="${SSH_BROKER_PORT:-0}" AUTH_RATE_MAX="${AUTH_RATE_MAX:-100000}" LOG_LEVEL="${LOG_LEVEL:-info}" "$@" \
 		"$VAULTTERM_BIN" server --dev --data-dir "$VT_DATA" >>"$VT_LOG" 2>&1 &
 	VT_PID=$!
 	local port=""
@@ -78,6 +78,9 @@ vt_start() {
 	[ -n "$port" ] || { echo "server did not start in 60 s" >&2; return 1; }
 	VT_ADDR="http://127.0.0.1:$port"
 	export VAULTTERM_ADDR="$VT_ADDR"
+	# The SSH broker logs its port before the HTTP server listens (absent when it is off).
+	VT_SSH_PORT=$(grep -o 'ssh broker listening on [0-9.]*:[0-9]*' "$VT_LOG" 2>/dev/null |
+		tail -n1 | sed 's/.*://') || true
 }
 
 # api METHOD PATH [JSON_BODY] [BEARER]: sets STATUS and BODY.

@@ -1,0 +1,101 @@
+/*
+ * The output side of a brokered session (docs/broker.md §recording): every byte the target sends
+ * (stdout and stderr) goes through the exposure scanner with the org's vault fingerprints, and,
+ * when the org records, into an asciicast v2 recording stored as envelope-encrypted chunks
+ * (recording_chunks, kind "recording_chunk", record = session id, version = seq + 1) with every
+ * detected secret replaced by "[REDACTED:<rule_id>]".
+ *
+ * Timing: events keep the time their bytes arrived. Bytes are written for good ("final" chunk)
+ * once no secret can still start in them (they are more than the scanner's window behind the
+ * newest byte, or the session ended); until then they sit in a provisional chunk rewritten at
+ * least every second, so a crash loses at most the last second and a detected secret is never in
+ * a final chunk. Scanning runs whether or not the session is recorded.
+ *
+ * A recorder belongs to one thread (the session's). It writes chunks in its own short
+ * transactions under the org's RLS context.
+ */
+#ifndef VT_BROKER_RECORDER_H
+#define VT_BROKER_RECORDER_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "auth/principal.h"
+#include "base/util.h"
+#include "base/vbuf.h"
+#include "crypto/keyring.h"
+#include "db/db.h"
+#include "scan/scan.h"
+
+#define RECORDER_FLUSH_MS 1000      /* provisional data reaches the database at least this often */
+#define RECORDING_CHUNK_MAX (256 * 1024) /* plaintext bytes of one chunk, at most */
+#define RECORDING_MAX ((size_t)1 << 30)  /* largest recording served by recording_read */
+#define RECORDING_KIND "recording_chunk"
+
+/*
+ * Called once per distinct exposed secret per session (a fingerprint: per label's secret; a rule
+ * match: per rule and value), from inside recorder_output/recorder_close. The match offsets count
+ * output bytes of the session. Returning nonzero makes the calling recorder function fail (the
+ * session then ends: the exposure could not be audited).
+ */
+typedef int (*recorder_exposure_fn)(void *ud, const struct scan_match *m);
+
+struct recorder_params {
+	const struct vt_uuid *org;
+	const struct vt_uuid *session;
+	int record;                 /* 0: scan only */
+	int width, height;          /* the PTY size (80x24 without one) */
+	const char *term;           /* TERM, or NULL */
+	const char *title;          /* header title, e.g. "<profile> (<user>)"; may be NULL */
+	int64_t start_us;           /* Unix time of the session start (µs) */
+	recorder_exposure_fn on_exposure;
+	void *ud;
+};
+
+struct recorder_stats {
+	uint64_t bytes_out;         /* output bytes seen */
+	uint32_t exposures;         /* distinct exposures reported */
+	int recorded;               /* 1 if a recording is stored (0 for an empty session) */
+};
+
+struct recorder;
+/* pool, kr, db and fps (may be NULL: rules only) are borrowed and must outlive the recorder. */
+int recorder_open(struct db_pool *pool, struct keyring *kr, const struct scan_db *db,
+    const struct scan_fpset *fps, const struct recorder_params *prm, struct recorder **out) VT_WUR;
+/* Output from the target at Unix time t_us (monotonic per recorder). */
+int recorder_output(struct recorder *r, int64_t t_us, const void *data, size_t n) VT_WUR;
+/* A window change ("r" event). */
+int recorder_resize(struct recorder *r, int64_t t_us, int width, int height) VT_WUR;
+/* Called from the relay loop at least every RECORDER_FLUSH_MS: writes what is due. */
+int recorder_tick(struct recorder *r, int64_t now_us) VT_WUR;
+/* Next time (Unix µs) recorder_tick has something to do, or INT64_MAX. */
+int64_t recorder_deadline(const struct recorder *r);
+/*
+ * Ends the scan (reporting what needed the end), writes the rest as final, deletes a recording
+ * that holds no output (empty sessions are not stored), fills *st, frees. NULL-safe. On error the
+ * recorder is still freed.
+ */
+int recorder_close(struct recorder *r, int64_t t_us, struct recorder_stats *st);
+/* Bytes this recorder holds now (for the per-session memory figure). */
+size_t recorder_memory(const struct recorder *r);
+
+/* --- reading (sessions.c) -------------------------------------------------------------------- */
+
+/* The asciicast v2 text of session `id` (transaction's org), chunks opened and concatenated.
+ * VT_ERR_NOT_FOUND when the session has no recording. */
+int recording_read(struct db_tx *tx, struct keyring *kr, const struct vt_uuid *id,
+    struct vbuf *out) VT_WUR;
+
+/* GET /api/terminal/sessions[?limit&cursor] → {sessions:[{id, profile_id, profile_name, user_id,
+ * kind, command, started_at, ended_at, bytes_out, exit_status, recorded, exposures}],
+ * next_cursor}: members see their own sessions; org admins and owners (or tokens with audit:read)
+ * see all. */
+int terminal_session_list(struct db_tx *tx, const struct principal *p, int limit,
+    const char *cursor, json_t **out) VT_WUR;
+/* Whether the principal may read session `id` (its own, or an admin's view): 0 or
+ * VT_ERR_NOT_FOUND. */
+int terminal_session_access(struct db_tx *tx, const struct principal *p,
+    const struct vt_uuid *id) VT_WUR;
+
+#endif
