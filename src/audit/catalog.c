@@ -44,6 +44,22 @@ static const struct audit_catalog_entry CATALOG[] = {
 	{ "AUDIT_ROLLBACK_ACKNOWLEDGED", "Audit rollback acknowledged by an operator", "integrity",
 	  "high" },
 	{ "AUDIT_TAMPER_DETECTED", "Audit log tampering detected", "integrity", "critical" },
+	{ "SSH_KEY_ADDED", "Broker login key added", "credentials", "low" },
+	{ "SSH_KEY_DELETED", "Broker login key deleted", "credentials", "low" },
+	{ "SSH_PROFILE_CREATED", "Connection profile created", "configuration", "low" },
+	{ "SSH_PROFILE_UPDATED", "Connection profile updated", "configuration", "medium" },
+	{ "SSH_PROFILE_DELETED", "Connection profile deleted", "configuration", "low" },
+	{ "SSH_TICKET_ISSUED", "Broker ticket issued", "access", "info" },
+	{ "SSH_LOGIN_DENIED", "Broker login refused", "access", "medium" },
+	{ "SESSION_STARTED", "Terminal session started", "access", "low" },
+	{ "SESSION_DENIED", "Terminal session refused", "access", "medium" },
+	{ "SESSION_ENDED", "Terminal session ended", "access", "info" },
+	{ "CREDENTIAL_INJECTED", "Credential injected into a session", "vault", "medium" },
+	{ "HOST_KEY_PINNED", "Target host key pinned on first use", "access", "medium" },
+	{ "HOST_KEY_MISMATCH", "Target host key mismatch", "detection", "critical" },
+	{ "COMMAND_EXECUTED", "Command executed", "access", "low" },
+	{ "RECORDING_VIEWED", "Session recording viewed", "access", "medium" },
+	{ "UPSTREAM_AUTH_FAILED", "Injected credential refused by the target", "access", "medium" },
 };
 
 const struct audit_catalog_entry *

@@ -39,6 +39,10 @@ int broker_start(const struct broker_config *cfg, struct db_pool *pool, struct k
     const struct scan_db *scan, struct broker **out, char err[static BROKER_ERR_MAX]) VT_WUR;
 /* The port actually bound. */
 int broker_port(const struct broker *b);
+/* The host name for ssh commands shown to users (SSH_BROKER_PUBLIC_HOST, else the bind address). */
+const char *broker_public_host(const struct broker *b);
+/* The broker's public host key line ("ssh-ed25519 AAAA..."), for clients to pin. */
+const char *broker_host_public_key(const struct broker *b);
 /* Stops accepting, ends every session (recorded as ended_reason "shutdown"), joins, frees. */
 void broker_stop(struct broker *b);
 
