@@ -107,6 +107,32 @@ else
 	fail "rotate-master: $(cat "$VT_TMP/rot.err")"
 fi
 
+# The SSH broker's tables (schema 6). The broker writes terminal sessions, recording chunks and its
+# host key over SSH; keys, profiles and tickets come from /api/ssh. Here the superuser plants one row
+# per org in each (and the deployment's host key, unless the broker already made it), so every
+# table below has rows to hide. Values are shaped like real ones; none is ever used to connect.
+for o in A B; do
+	org=$([ $o = A ] && echo "$A_ORG" || echo "$B_ORG")
+	usr=$([ $o = A ] && echo "$A_USER" || echo "$B_USER")
+	sec=$(psql_super "SELECT id FROM secrets WHERE org_id = '$org' LIMIT 1")
+	psql_super "INSERT INTO ssh_keys (id, org_id, user_id, name, public_key, fingerprint)
+		VALUES (gen_random_uuid(), '$org', '$usr', 'laptop',
+		'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOVvPQZ1uJX4g0a4JQ6z4Qm0l5bq0nqXw0N0Yd8o1yQk',
+		'SHA256:' || rtrim(encode(sha256('rls-fixture-$o'), 'base64'), '='))" >/dev/null
+	prof=$(psql_super "INSERT INTO ssh_profiles (id, org_id, name, host, username,
+		credential_secret_id, created_by) VALUES (gen_random_uuid(), '$org', 'prod-$o',
+		'db.internal', 'deploy', '$sec', '$usr') RETURNING id")
+	psql_super "INSERT INTO ssh_tickets (ticket_hash, org_id, user_id, profile_id, expires_at)
+		VALUES (sha256('rls-ticket-$o'), '$org', '$usr', '$prof', now() + interval '60 s')" >/dev/null
+	sess=$(psql_super "INSERT INTO terminal_sessions (id, org_id, profile_id, profile_name, user_id,
+		kind) VALUES (gen_random_uuid(), '$org', '$prof', 'prod-$o', '$usr', 'shell') RETURNING id")
+	psql_super "INSERT INTO recording_chunks (org_id, session_id, seq, key_version, envelope)
+		VALUES ('$org', '$sess', 0, 1, '\\x00')" >/dev/null
+done
+psql_super "INSERT INTO broker_host_keys (algorithm, public_key, sealed, key_version)
+	VALUES ('ssh-ed25519', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOVvPQZ1uJX4g0a4JQ6z4Qm0l5bq0nqXw0N0Yd8o1yQk',
+	'\\x00', 1) ON CONFLICT (id) DO NOTHING" >/dev/null
+
 # A logged-out session (revoked_sessions).
 api POST /api/auth/login "$(jq -nc --arg p "$PW" '{email:"alice@rls.example",password:$p}')"
 expect_status 200 "alice logs in again"
@@ -137,7 +163,8 @@ tables=$(psql_super "$TABLES_SQL")
 for t in api_tokens audit_log auth_rate_limits invites memberships orgs users keyring_check \
 	master_keys revoked_sessions secret_versions secrets vault_members vaults audit_index \
 	audit_log_state audit_checkpoints audit_sequencer audit_keys scanner_keys \
-	secret_fingerprints; do
+	secret_fingerprints broker_host_keys ssh_keys ssh_profiles ssh_tickets terminal_sessions \
+	recording_chunks; do
 	grep -qx "$t" <<<"$tables" && pass || fail "(a) table $t is missing from the enumeration"
 done
 ntables=0
@@ -222,7 +249,8 @@ expect_sql_ok app "SELECT current_user, current_setting('is_superuser'),
 
 # ---- (d) org A set: only A's rows; writing B's rows fails ---------------------------------------
 SET_A="SELECT set_config('app.current_org', :'a', false) AS x \\gset"
-for t in audit_log memberships api_tokens invites orgs scanner_keys secret_fingerprints; do
+for t in audit_log memberships api_tokens invites orgs scanner_keys secret_fingerprints ssh_keys \
+	ssh_profiles terminal_sessions recording_chunks; do
 	want=$(psql_super "SELECT count(*) FROM $t WHERE org_id = '$A_ORG'")
 	[ "$want" -gt 0 ] && pass || fail "(d) org A has no rows in $t: the check proves nothing"
 	expect_sql_ok app "$SET_A
@@ -258,6 +286,23 @@ INSERT INTO api_tokens (id, org_id, name, scopes, token_hash)
 VALUES (gen_random_uuid(), :'b', 'forged', '{admin}', sha256('x'));" \
 	'new row violates row-level security policy for table "api_tokens"' \
 	"(d) app role inserts a token into org B"
+expect_sql_err app "$SET_A
+INSERT INTO ssh_profiles (id, org_id, name, host, username, credential_secret_id)
+VALUES (gen_random_uuid(), :'b', 'forged', 'evil.example', 'root', '$B_SECRET');" \
+	'new row violates row-level security policy for table "ssh_profiles"' \
+	"(d) app role inserts a connection profile into org B"
+expect_sql_err app "$SET_A
+INSERT INTO ssh_keys (id, org_id, user_id, name, public_key, fingerprint)
+VALUES (gen_random_uuid(), :'b', '$A_USER', 'forged',
+	'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOVvPQZ1uJX4g0a4JQ6z4Qm0l5bq0nqXw0N0Yd8o1yQk',
+	'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');" \
+	'new row violates row-level security policy for table "ssh_keys"' \
+	"(d) app role registers a login key in org B"
+expect_sql_err app "$SET_A
+INSERT INTO ssh_tickets (ticket_hash, org_id, user_id, profile_id, expires_at)
+VALUES (sha256('forged'), :'b', '$A_USER', gen_random_uuid(), now() + interval '1 hour');" \
+	'new row violates row-level security policy for table "ssh_tickets"' \
+	"(d) app role issues a ticket in org B"
 # B's rows cannot be touched either: they are invisible to UPDATE/DELETE, and org_id is not
 # an updatable column.
 before_b=$(psql_super "SELECT org_role FROM memberships WHERE org_id = '$B_ORG'")
