@@ -54,6 +54,96 @@ pcre_flags(unsigned int hs_flags)
 	return o;
 }
 
+/*
+ * A leading "[class]{0,N}" followed by a rest with no top-level alternation: *rest points past
+ * it, *nmax = N, and the class's length (with its brackets) is returned; 0 when the pattern does
+ * not have that shape (then it is searched whole). Conservative: a class holding '[' (POSIX
+ * classes), a lazy or possessive repeat, or anything unusual keeps the pattern whole.
+ */
+static size_t
+lead_class(const char *p, const char **rest, unsigned int *nmax)
+{
+	size_t i = 1, cl;
+	unsigned long v = 0;
+	int depth = 0, inclass = 0;
+	const char *q;
+
+	if (p[0] != '[' || p[1] == ']' || p[1] == '^')
+		return 0;
+	for (; p[i] != '\0' && p[i] != ']'; i++) {
+		if (p[i] == '[')
+			return 0;
+		if (p[i] == '\\' && p[++i] == '\0')
+			return 0;
+	}
+	if (p[i] != ']')
+		return 0;
+	cl = i + 1;
+	if (strncmp(p + cl, "{0,", 3) != 0)
+		return 0;
+	for (i = cl + 3; p[i] >= '0' && p[i] <= '9' && v < 100000; i++)
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	if (i == cl + 3 || p[i] != '}' || v == 0 || v >= 100000)
+		return 0;
+	q = p + i + 1;
+	if (*q == '\0' || *q == '?' || *q == '+' || *q == '*' || *q == '{')
+		return 0;
+	for (i = 0; q[i] != '\0'; i++) {
+		if (q[i] == '\\') {
+			if (q[++i] == '\0')
+				return 0;
+		} else if (inclass) {
+			inclass = q[i] != ']';
+		} else if (q[i] == '[') {
+			inclass = 1;
+			if (q[i + 1] == '^')
+				i++;
+			if (q[i + 1] == ']')
+				i++; /* a literal ']' first in the class */
+		} else if (q[i] == '(') {
+			depth++;
+		} else if (q[i] == ')') {
+			depth--;
+		} else if (q[i] == '|' && depth == 0) {
+			return 0;
+		}
+	}
+	if (depth != 0 || inclass)
+		return 0;
+	*rest = q;
+	*nmax = (unsigned int)v;
+	return cl;
+}
+
+/* The bytes the leading class of pattern (cl bytes) matches, as PCRE2 reads it with flags. */
+static int
+lead_set(const char *pattern, size_t cl, uint32_t flags, uint8_t set[static 32])
+{
+	pcre2_code *re;
+	pcre2_match_data *md;
+	PCRE2_SIZE eoff = 0;
+	int ecode = 0, c;
+	uint8_t b;
+
+	memset(set, 0, 32);
+	re = pcre2_compile((PCRE2_SPTR)pattern, cl, (flags & ~(uint32_t)PCRE2_ENDANCHORED) |
+	    PCRE2_ANCHORED, &ecode, &eoff, NULL);
+	if (re == NULL)
+		return -1;
+	if ((md = pcre2_match_data_create_from_pattern(re, NULL)) == NULL) {
+		pcre2_code_free(re);
+		return -1;
+	}
+	for (c = 0; c < 256; c++) {
+		b = (uint8_t)c;
+		if (pcre2_match(re, &b, 1, 0, 0, md, NULL) > 0)
+			set[c >> 3] |= (uint8_t)(1u << (c & 7));
+	}
+	pcre2_match_data_free(md);
+	pcre2_code_free(re);
+	return 0;
+}
+
 static int
 check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
     char err[static SCAN_ERR_MAX])
@@ -61,6 +151,9 @@ check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *ce = NULL;
 	PCRE2_SIZE eoff = 0;
+	const char *search, *rest = NULL;
+	unsigned int lead_max = 0;
+	size_t cl;
 	int ecode = 0;
 	int r = VT_ERR_INTERNAL;
 
@@ -101,7 +194,15 @@ check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
 	rt->max_len = ru->max_len;
 	/* A generous max_len must not widen every start search nor delay every decision. */
 	rt->span = info->max_width != UINT_MAX ? info->max_width : ru->max_len;
-	rt->re = pcre2_compile((PCRE2_SPTR)ru->pattern, PCRE2_ZERO_TERMINATED,
+	/* The start finder searches the rest after a leading optional class (see lead_max). */
+	search = ru->pattern;
+	if ((ru->hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP)) == 0 &&
+	    (cl = lead_class(ru->pattern, &rest, &lead_max)) > 0 &&
+	    lead_set(ru->pattern, cl, pcre_flags(ru->hs_flags), rt->lead_set) == 0) {
+		rt->lead_max = lead_max;
+		search = rest;
+	}
+	rt->re = pcre2_compile((PCRE2_SPTR)search, PCRE2_ZERO_TERMINATED,
 	    pcre_flags(ru->hs_flags), &ecode, &eoff, NULL);
 	if (rt->re == NULL) {
 		PCRE2_UCHAR msg[128];
@@ -134,7 +235,7 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 {
 	struct scan_db *db = NULL;
 	const char **pats = NULL;
-	unsigned int *flags = NULL, *ids = NULL;
+	unsigned int *flags = NULL, *ids = NULL, lead_max;
 	hs_compile_error_t *ce = NULL;
 	size_t i;
 	int r = VT_ERR_INTERNAL;
@@ -167,7 +268,10 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 		flags = xcalloc(n, sizeof(*flags));
 		ids = xcalloc(n, sizeof(*ids));
 		for (i = 0; i < n; i++) {
+			/* the same ends: a leading optional class never decides where a match ends */
 			pats[i] = rules[i].pattern;
+			if (db->rt[i].lead_max > 0)
+				(void)lead_class(rules[i].pattern, &pats[i], &lead_max);
 			flags[i] = rules[i].hs_flags;
 			ids[i] = (unsigned int)i;
 		}

@@ -90,7 +90,7 @@ to_lower(unsigned c)
 }
 
 static int
-cc_has(enum cc k, unsigned c)
+cc_has_slow(enum cc k, unsigned c)
 {
 	switch (k) {
 	case CC_B62:
@@ -138,6 +138,21 @@ cc_has(enum cc k, unsigned c)
 	return 0;
 }
 
+/*
+ * The classes as one bit mask per byte, built once from cc_has_slow (validators run per
+ * candidate and test classes per byte: a table lookup instead of a switch and strchr).
+ */
+static uint32_t CC_TAB[256];
+/* log2_ge1(i) for small counts and lengths: entropy() looks these up instead of iterating */
+#define LOG2_TAB_N 4097
+static double LOG2_TAB[LOG2_TAB_N];
+
+static inline int
+cc_has(enum cc k, unsigned c)
+{
+	return (CC_TAB[c & 0xff] >> k) & 1u;
+}
+
 static int
 all_in(const uint8_t *p, size_t n, enum cc k)
 {
@@ -177,10 +192,13 @@ find_last(const uint8_t *m, size_t n, const char *lit, int ci)
 {
 	size_t l = strlen(lit), i;
 
-	if (l > n)
-		return NOT_FOUND;
+	unsigned f0 = to_lower((uint8_t)lit[0]);
+
+	if (l > n || l == 0)
+		return l == 0 ? n : NOT_FOUND;
 	for (i = n - l + 1; i-- > 0;)
-		if (lit_at(m, n, i, lit, ci))
+		if ((ci ? to_lower(m[i]) : m[i]) == (ci ? f0 : (uint8_t)lit[0]) &&
+		    lit_at(m, n, i, lit, ci))
 			return i;
 	return NOT_FOUND;
 }
@@ -189,10 +207,18 @@ find_last(const uint8_t *m, size_t n, const char *lit, int ci)
 static size_t
 find_first(const uint8_t *m, size_t n, size_t from, const char *lit, int ci)
 {
-	size_t i;
+	size_t i, l = strlen(lit);
+	const uint8_t *q;
+	unsigned f0 = to_lower((uint8_t)lit[0]);
 
-	for (i = from; i < n; i++)
-		if (lit_at(m, n, i, lit, ci))
+	if (from >= n || l == 0)
+		return l == 0 && from < n ? from : NOT_FOUND;
+	if (!ci) {
+		q = memmem(m + from, n - from, lit, l);
+		return q == NULL ? NOT_FOUND : (size_t)(q - m);
+	}
+	for (i = from; i + l <= n; i++)
+		if (to_lower(m[i]) == f0 && lit_at(m, n, i, lit, ci))
 			return i;
 	return NOT_FOUND;
 }
@@ -257,21 +283,30 @@ log2_ge1(double x)
 	return r;
 }
 
-/* Shannon entropy of the bytes, in bits per byte. */
+/* log2_ge1 of a count or length (table up to LOG2_TAB_N, the same values). */
+static inline double
+log2_n(size_t x)
+{
+	return x < LOG2_TAB_N ? LOG2_TAB[x] : log2_ge1((double)x);
+}
+
+/* Shannon entropy of the bytes, in bits per byte (summed in byte order, as always). */
 static double
 entropy(const uint8_t *p, size_t n)
 {
-	size_t cnt[256] = {0}, i;
+	uint32_t cnt[256];
 	double sum = 0;
+	size_t i;
 
 	if (n == 0)
 		return 0;
+	memset(cnt, 0, sizeof(cnt));
 	for (i = 0; i < n; i++)
 		cnt[p[i]]++;
 	for (i = 0; i < 256; i++)
 		if (cnt[i] > 1)
-			sum += (double)cnt[i] * log2_ge1((double)cnt[i]);
-	return log2_ge1((double)n) - sum / (double)n;
+			sum += (double)cnt[i] * log2_n(cnt[i]);
+	return log2_n(n) - sum / (double)n;
 }
 
 /*
@@ -298,6 +333,28 @@ static const char *const PLACEHOLDER_WORDS[] = {
 	"<", ">", "${", "{{", "$(", "...", "***",
 };
 static const char *const PLACEHOLDER_RUNS[] = {"xxxx", "XXXX"};
+/* the first bytes of PLACEHOLDER_WORDS (all lower case or punctuation) */
+static const uint8_t PLACEHOLDER_FIRST[256] = {
+	['e'] = 1, ['y'] = 1, ['c'] = 1, ['p'] = 1, ['r'] = 1, ['m'] = 1, ['f'] = 1, ['d'] = 1,
+	['s'] = 1, ['i'] = 1, ['n'] = 1, ['<'] = 1, ['>'] = 1, ['$'] = 1, ['{'] = 1, ['.'] = 1,
+	['*'] = 1,
+};
+
+/* Filled before main (and before any thread): the tables are read-only afterwards. */
+__attribute__((constructor)) static void
+tables_init(void)
+{
+	unsigned c, k;
+
+	for (c = 0; c < 256; c++)
+		for (k = 0; k <= CC_NOSPACE; k++)
+			if (cc_has_slow((enum cc)k, c))
+				CC_TAB[c] |= 1u << k;
+	for (c = 1; c < LOG2_TAB_N; c++)
+		LOG2_TAB[c] = log2_ge1((double)c);
+	for (k = 0; k < VT_NELEM(PLACEHOLDER_WORDS); k++)
+		VT_ASSERT(PLACEHOLDER_FIRST[(uint8_t)PLACEHOLDER_WORDS[k][0]]);
+}
 
 static int
 allowlisted(const uint8_t *p, size_t n)
@@ -305,7 +362,7 @@ allowlisted(const uint8_t *p, size_t n)
 	size_t i;
 
 	for (i = 0; i < VT_NELEM(ALLOWLIST); i++)
-		if (find_first(p, n, 0, ALLOWLIST[i], 0) != NOT_FOUND)
+		if (memmem(p, n, ALLOWLIST[i], strlen(ALLOWLIST[i])) != NULL)
 			return 1;
 	return 0;
 }
@@ -333,11 +390,13 @@ has_runs(const uint8_t *p, size_t n, size_t limit)
 static int
 placeholder(const uint8_t *p, size_t n)
 {
-	size_t cnt[256] = {0}, i;
+	uint32_t cnt[256];
+	size_t i, w, k;
 
 	if (allowlisted(p, n))
 		return 1;
 	if (n > 64) {
+		memset(cnt, 0, sizeof(cnt));
 		for (i = 0; i < n; i++)
 			if (++cnt[p[i]] > n / 2)
 				return 1;
@@ -345,11 +404,26 @@ placeholder(const uint8_t *p, size_t n)
 	}
 	if (has_runs(p, n, 6))
 		return 1;
-	for (i = 0; i < VT_NELEM(PLACEHOLDER_WORDS); i++)
-		if (find_first(p, n, 0, PLACEHOLDER_WORDS[i], 1) != NOT_FOUND)
-			return 1;
+	/* one pass: a word can only start where its first byte (lower-cased) is */
+	for (i = 0; i < n; i++) {
+		unsigned c = to_lower(p[i]);
+
+		if (!PLACEHOLDER_FIRST[c])
+			continue;
+		for (w = 0; w < VT_NELEM(PLACEHOLDER_WORDS); w++) {
+			const char *wd = PLACEHOLDER_WORDS[w];
+
+			if ((uint8_t)wd[0] != c)
+				continue;
+			for (k = 1; wd[k] != '\0' && i + k < n &&
+			    to_lower(p[i + k]) == (uint8_t)wd[k]; k++)
+				;
+			if (wd[k] == '\0')
+				return 1;
+		}
+	}
 	for (i = 0; i < VT_NELEM(PLACEHOLDER_RUNS); i++)
-		if (find_first(p, n, 0, PLACEHOLDER_RUNS[i], 0) != NOT_FOUND)
+		if (memmem(p, n, PLACEHOLDER_RUNS[i], strlen(PLACEHOLDER_RUNS[i])) != NULL)
 			return 1;
 	return 0;
 }

@@ -213,8 +213,17 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 	rc = pcre2_match(rt->re, at(s, sub0), (PCRE2_SIZE)(e - sub0), (PCRE2_SIZE)(lo - sub0), 0,
 	    s->md, s->db->mctx);
 	if (rc > 0) {
+		uint64_t q;
+
 		ov = pcre2_get_ovector_pointer(s->md);
-		*start = sub0 + ov[0];
+		q = *start = sub0 + ov[0];
+		/*
+		 * C{0,n}R: R's leftmost start extended back over C. Leftmost too: a later start of R
+		 * with a longer run of C before it would have that run before this one as well.
+		 */
+		while (rt->lead_max > 0 && *start > lo && q - *start < rt->lead_max &&
+		    (rt->lead_set[*at(s, *start - 1) >> 3] >> (*at(s, *start - 1) & 7) & 1))
+			(*start)--;
 		return 0;
 	}
 	if (rc == PCRE2_ERROR_NOMATCH)

@@ -34,6 +34,13 @@ struct scan_rule_rt {
 	unsigned int min_width; /* shortest match (Vectorscan's expression info) */
 	unsigned int max_len;   /* the rule's max_len: the look-back bound */
 	unsigned int span;      /* longest match: the pattern's max width if bounded, else max_len */
+	/*
+	 * A pattern "C{0,lead_max}R" (a leading optional class, IDHEAD in rules.c) is searched as R:
+	 * Vectorscan compiles R alone (the same ends, fewer states) and re finds R's leftmost start,
+	 * then the start is extended back over up to lead_max bytes of C (lead_set). 0: no such lead.
+	 */
+	unsigned int lead_max;
+	uint8_t lead_set[32];
 };
 
 struct scan_db {
