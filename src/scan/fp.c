@@ -45,14 +45,7 @@ const uint8_t SCAN_DELIM[256] = {
 uint64_t
 scan_fp_sip(const uint8_t key[16], const uint8_t *p, size_t n)
 {
-	uint8_t h[crypto_shorthash_siphash24_BYTES];
-	uint64_t v = 0;
-	int i;
-
-	crypto_shorthash_siphash24(h, p, n, key);
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | h[i];
-	return v;
+	return scan_siphash24(scan_le64(key), scan_le64(key + 8), p, n);
 }
 
 static int
@@ -240,6 +233,8 @@ scan_fpset_add(struct scan_fpset *s, const struct scan_fp *fp, const char *label
 	s->ent[s->nent].label_off = (uint32_t)s->nlabels;
 	memcpy(s->ent[s->nent].mac, fp->mac, 32);
 	s->nlabels = need;
+	if (fp->len - fp->anchor_off > s->max_tok)
+		s->max_tok = fp->len - fp->anchor_off;
 
 	key = scan_fp_slotkey(fp->anchor_sip);
 	mask = s->nslots - 1;

@@ -134,9 +134,62 @@ struct scan_fpset {
 	size_t nent, capent;
 	char *labels;
 	size_t nlabels, caplabels;
+	uint32_t max_tok;       /* the longest token that can be an anchor: max of len - anchor_off */
 };
 
 uint64_t scan_fp_sip(const uint8_t key[16], const uint8_t *p, size_t n);
+
+/*
+ * SipHash-2-4 (Aumasson and Bernstein; what libsodium's crypto_shorthash_siphash24 computes, the
+ * 8 output bytes read little-endian) with the key as two little-endian words: inline, because the
+ * tokenizer hashes every candidate token. tests/unit/test_scan.c checks it against libsodium.
+ */
+#define SCAN_SIP_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SCAN_SIP_ROUND                                                                         \
+	do {                                                                                   \
+		v0 += v1; v1 = SCAN_SIP_ROTL(v1, 13); v1 ^= v0; v0 = SCAN_SIP_ROTL(v0, 32);     \
+		v2 += v3; v3 = SCAN_SIP_ROTL(v3, 16); v3 ^= v2;                                 \
+		v0 += v3; v3 = SCAN_SIP_ROTL(v3, 21); v3 ^= v0;                                 \
+		v2 += v1; v1 = SCAN_SIP_ROTL(v1, 17); v1 ^= v2; v2 = SCAN_SIP_ROTL(v2, 32);     \
+	} while (0)
+
+static inline uint64_t
+scan_le64(const uint8_t *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+	    (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+static inline uint64_t
+scan_siphash24(uint64_t k0, uint64_t k1, const uint8_t *p, size_t n)
+{
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
+	uint64_t m, b = (uint64_t)n << 56;
+	size_t i, left = n & 7;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		m = scan_le64(p + i);
+		v3 ^= m;
+		SCAN_SIP_ROUND;
+		SCAN_SIP_ROUND;
+		v0 ^= m;
+	}
+	for (m = 0; left > 0; left--)
+		m |= (uint64_t)p[i + left - 1] << (8 * (left - 1));
+	b |= m;
+	v3 ^= b;
+	SCAN_SIP_ROUND;
+	SCAN_SIP_ROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SCAN_SIP_ROUND;
+	SCAN_SIP_ROUND;
+	SCAN_SIP_ROUND;
+	SCAN_SIP_ROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
 static inline uint64_t
 scan_fp_slotkey(uint64_t sip)
 {

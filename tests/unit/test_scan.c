@@ -721,6 +721,69 @@ test_fp_found(void **state)
 }
 
 static void
+test_fp_sip_and_tokenizer(void **state)
+{
+	static const char delims[] = " \"'`=:,;()[]{}<>|&?#@/\\\t\n\x7f\x01";
+	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	struct scan_db *db;
+	struct scan_fpset *fps;
+	struct scan_fp fp[2];
+	uint8_t v[96], h[crypto_shorthash_siphash24_BYTES], buf[256];
+	char err[SCAN_ERR_MAX];
+	uint64_t want;
+	size_t n, nfp, i, k, at;
+	int j;
+
+	(void)state;
+	/* the engine's SipHash-2-4 is libsodium's, at every length around the block boundaries */
+	for (n = SCAN_FP_MIN_LEN; n < sizeof(v); n++) {
+		for (i = 0; i < n; i++)
+			v[i] = (uint8_t)alnum[(i * 7 + n * 13) % (sizeof(alnum) - 1)];
+		assert_int_equal(scan_fp_compute(FP_KEYS, v, n, fp, &nfp), 0);
+		assert_int_equal(nfp, 1);
+		crypto_shorthash_siphash24(h, v, n, FP_KEYS);
+		for (want = 0, j = 7; j >= 0; j--)
+			want = want << 8 | h[j];
+		if (fp[0].anchor_sip != want)
+			fail_msg("siphash differs from libsodium at length %zu", n);
+	}
+	/*
+	 * The tokenizer cuts 64 bytes at a time from a delimiter mask: a value is found at every
+	 * offset across those boundaries between each kind of delimiter, and not when a byte that
+	 * is not a delimiter ('.', a UTF-8 byte) touches it.
+	 */
+	assert_int_equal(scan_db_open_rules(NULL, 0, &db, err), 0);
+	assert_int_equal(scan_fpset_new(FP_KEYS, &fps), 0);
+	fpset_add_value(fps, "Zq7vN2kLw9", 10, "sec-9/token");
+	for (k = 0; k < sizeof(delims) - 1; k++) {
+		for (at = 0; at < 140; at++) {
+			struct recs r;
+
+			memset(buf, 'x', sizeof(buf));
+			for (i = 0; i < at; i += 5)
+				buf[i] = (uint8_t)delims[(k + i) % (sizeof(delims) - 1)];
+			if (at > 0)
+				buf[at - 1] = (uint8_t)delims[k];
+			memcpy(buf + at, "Zq7vN2kLw9", 10);
+			buf[at + 10] = (uint8_t)delims[k];
+			scan_one(db, fps, buf, at + 40, &r);
+			if (count_id(&r, SCAN_RULE_VAULT) != 1 || r.v[0].start != at ||
+			    r.v[0].end != at + 10)
+				fail_msg("fp at %zu between 0x%02x: %zu findings", at,
+				    (unsigned)(uint8_t)delims[k], r.n);
+			recs_free(&r);
+			buf[at + 10] = at % 2 == 0 ? '.' : 0xc3;
+			scan_one(db, fps, buf, at + 40, &r);
+			if (count_id(&r, SCAN_RULE_VAULT) != 0)
+				fail_msg("fp at %zu glued to a non-delimiter found", at);
+			recs_free(&r);
+		}
+	}
+	scan_fpset_free(fps);
+	scan_db_free(db);
+}
+
+static void
 test_fp_not_found(void **state)
 {
 	struct scan_db *db = open_test_db();
@@ -1053,6 +1116,7 @@ main(void)
 		cmocka_unit_test(test_fp_compute),
 		cmocka_unit_test(test_fpset_add_errors),
 		cmocka_unit_test(test_fp_found),
+		cmocka_unit_test(test_fp_sip_and_tokenizer),
 		cmocka_unit_test(test_fp_not_found),
 		cmocka_unit_test(test_fp_repeated),
 		cmocka_unit_test(test_redact_buffer),
