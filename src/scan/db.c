@@ -115,6 +115,126 @@ lead_class(const char *p, const char **rest, unsigned int *nmax)
 	return cl;
 }
 
+/*
+ * The first run of at least 3 literal bytes at the top level of a pattern without top-level
+ * alternation or inline flags, and the longest match of what precedes it: every match holds the
+ * run at most that far from its start. 0 when there is none (or the shape is unusual).
+ */
+static int
+lit_anchor(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *ce = NULL;
+	char pre[256];
+	size_t i, n = 0, run_at = 0, best_at = 0, best_n = 0;
+	int depth = 0, found = 0;
+
+	if (hs_flags != 0)
+		return 0;
+	for (i = 0; p[i] != '\0'; i++) {
+		const char c = p[i];
+		int is_lit = 0, width = 1;
+		char lc;
+
+		if (c == '(' && p[i + 1] == '?' && p[i + 2] != ':') {
+			size_t k = i + 2;
+
+			while ((p[k] >= 'a' && p[k] <= 'z') || p[k] == '-')
+				k++;
+			if (p[k] != ':')
+				return 0; /* inline flags or look-around: leave the pattern alone */
+		}
+		if (c == '\\') {
+			if (p[i + 1] == '\0')
+				return 0;
+			lc = p[i + 1];
+			is_lit = depth == 0 && !((lc >= 'a' && lc <= 'z') || (lc >= 'A' && lc <= 'Z') ||
+			    (lc >= '0' && lc <= '9'));
+			width = 2;
+		} else if (c == '[') {
+			size_t k = i + 1;
+
+			if (p[k] == '^')
+				k++;
+			if (p[k] == ']')
+				k++;
+			for (; p[k] != '\0' && p[k] != ']'; k++)
+				if (p[k] == '\\' && p[++k] == '\0')
+					return 0;
+			if (p[k] == '\0')
+				return 0;
+			width = (int)(k - i + 1);
+		} else if (c == '{') {
+			size_t k = i + 1;
+
+			while (p[k] != '\0' && p[k] != '}')
+				k++;
+			if (p[k] == '\0')
+				return 0;
+			width = (int)(k - i + 1); /* a repeat count: not literal bytes */
+		} else if (c == '(') {
+			depth++;
+		} else if (c == ')') {
+			depth--;
+		} else if (c == '|' && depth == 0) {
+			return 0;
+		} else if (depth == 0 && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || (c != '\0' && strchr("_-:/@=\"',;<>!%&~#", c) != NULL))) {
+			is_lit = 1;
+		}
+		/* a quantified byte is not part of a literal run */
+		if (is_lit && p[i + width] != '\0' && strchr("?*+{", p[i + width]) != NULL)
+			is_lit = 0;
+		if (is_lit && !found) {
+			if (n == 0)
+				run_at = i;
+			if (n < sizeof(rt->lit))
+				n++;
+		} else if (!found) {
+			if (n >= 3) {
+				found = 1;
+				best_at = run_at;
+				best_n = n;
+			}
+			n = 0;
+		}
+		i += (size_t)width - 1;
+	}
+	if (!found && n >= 3) {
+		found = 1;
+		best_at = run_at;
+		best_n = n;
+	}
+	if (!found || depth != 0 || best_n > sizeof(rt->lit) || best_at >= sizeof(pre))
+		return 0;
+	if (best_at == 0) {
+		rt->lit_before = 0;
+	} else {
+		memcpy(pre, p, best_at);
+		pre[best_at] = '\0';
+		if (hs_expression_info(pre, 0, &info, &ce) != HS_SUCCESS) {
+			if (ce != NULL)
+				hs_free_compile_error(ce);
+			return 0;
+		}
+		if (info->max_width == UINT_MAX || info->max_width > SCAN_RULE_MAX_LEN) {
+			free(info);
+			return 0;
+		}
+		rt->lit_before = info->max_width;
+		free(info);
+	}
+	for (i = 0, n = 0; n < best_n; i++) {
+		const char c = p[best_at + i];
+
+		if (c == '\\')
+			i++;
+		rt->lit[n++] = p[best_at + i];
+	}
+	rt->lit_len = (uint8_t)best_n;
+	return 1;
+}
+
 /* The bytes the leading class of pattern (cl bytes) matches, as PCRE2 reads it with flags. */
 static int
 lead_set(const char *pattern, size_t cl, uint32_t flags, uint8_t set[static 32])
@@ -152,6 +272,7 @@ check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
 	hs_compile_error_t *ce = NULL;
 	PCRE2_SIZE eoff = 0;
 	const char *search, *rest = NULL;
+	char *caret = NULL;
 	unsigned int lead_max = 0;
 	size_t cl;
 	int ecode = 0;
@@ -202,6 +323,18 @@ check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
 		rt->lead_max = lead_max;
 		search = rest;
 	}
+	/* "(?:^|X)R": "^" only matches at the stream's start, tried on its own (re_anchored) */
+	if (search == ru->pattern && strncmp(search, "(?:^|", 5) == 0 &&
+	    (ru->hs_flags & HS_FLAG_MULTILINE) == 0) {
+		size_t sl = strlen(search);
+
+		caret = xmalloc(sl);
+		memcpy(caret, "(?:", 3);
+		memcpy(caret + 3, search + 5, sl - 5 + 1);
+		search = caret;
+		rt->caret_alt = 1;
+	}
+	(void)lit_anchor(search, ru->hs_flags, rt);
 	rt->re = pcre2_compile((PCRE2_SPTR)search, PCRE2_ZERO_TERMINATED,
 	    pcre_flags(ru->hs_flags), &ecode, &eoff, NULL);
 	if (rt->re == NULL) {
@@ -223,6 +356,7 @@ check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
 	(void)pcre2_jit_compile(rt->re_anchored, PCRE2_JIT_COMPLETE);
 	r = 0;
  out:
+	free(caret);
 	free(info);
 	if (ce != NULL)
 		hs_free_compile_error(ce);

@@ -195,6 +195,26 @@ emit(struct scan_stream *s)
 }
 
 /* ---- rules: start finding and leftmost-longest selection ---------------------------------- */
+/* 1 if rule r matches exactly [cs, e) (the anchored twin: one attempt, at cs). */
+static int
+rule_spans(struct scan_stream *s, size_t r, uint64_t cs, uint64_t e)
+{
+	const struct scan_rule_rt *rt = &s->db->rt[r];
+	uint64_t sub0 = cs > s->hb_s ? cs - 1 : cs;
+	int rc;
+
+	if (e - cs < rt->min_width)
+		return 0;
+	rc = pcre2_match(rt->re_anchored, at(s, sub0), (PCRE2_SIZE)(e - sub0),
+	    (PCRE2_SIZE)(cs - sub0), 0, s->md, s->db->mctx);
+	if (rc > 0)
+		return 1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	s->estimated++; /* XXX: out of budget: Vectorscan saw an end, take it as an extension */
+	return 1;
+}
+
 /*
  * Leftmost start >= lo of a match of rule r ending exactly at e; 0 and *start, or 1 if none.
  * One byte before lo is passed as context (for \b and multi-line ^), never as a start.
@@ -209,6 +229,22 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 
 	if (e < lo || e - lo < rt->min_width)
 		return 1;
+	/* "(?:^|X)R" at the stream's start: the leftmost start there is, if it matches */
+	if (rt->caret_alt && lo == 0 && s->hb_s == 0 && rule_spans(s, r, 0, e)) {
+		*start = 0;
+		return 0;
+	}
+	if (rt->lit_len > 0) {
+		/* every match holds lit at most lit_before bytes after its start */
+		const uint8_t *w = at(s, lo), *q = memmem(w, (size_t)(e - lo), rt->lit, rt->lit_len);
+
+		if (q == NULL)
+			return 1;
+		if ((uint64_t)(q - w) > rt->lit_before)
+			lo += (uint64_t)(q - w) - rt->lit_before;
+		if (e - lo < rt->min_width)
+			return 1;
+	}
 	sub0 = lo > s->hb_s ? lo - 1 : lo;
 	rc = pcre2_match(rt->re, at(s, sub0), (PCRE2_SIZE)(e - sub0), (PCRE2_SIZE)(lo - sub0), 0,
 	    s->md, s->db->mctx);
@@ -235,26 +271,6 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 	s->estimated++;
 	*start = lo;
 	return 0;
-}
-
-/* 1 if rule r matches exactly [cs, e) (the anchored twin: one attempt, at cs). */
-static int
-rule_spans(struct scan_stream *s, size_t r, uint64_t cs, uint64_t e)
-{
-	const struct scan_rule_rt *rt = &s->db->rt[r];
-	uint64_t sub0 = cs > s->hb_s ? cs - 1 : cs;
-	int rc;
-
-	if (e - cs < rt->min_width)
-		return 0;
-	rc = pcre2_match(rt->re_anchored, at(s, sub0), (PCRE2_SIZE)(e - sub0),
-	    (PCRE2_SIZE)(cs - sub0), 0, s->md, s->db->mctx);
-	if (rc > 0)
-		return 1;
-	if (rc == PCRE2_ERROR_NOMATCH)
-		return 0;
-	s->estimated++; /* XXX: out of budget: Vectorscan saw an end, take it as an extension */
-	return 1;
 }
 
 /*

@@ -41,6 +41,17 @@ struct scan_rule_rt {
 	 */
 	unsigned int lead_max;
 	uint8_t lead_set[32];
+	/*
+	 * A literal every match holds at most lit_before bytes after its start (the first top-level
+	 * literal run, e.g. "://" in a URL rule): a start search first looks for it in the window
+	 * (none: no match) and starts at most lit_before bytes before it. lit_len 0: none.
+	 */
+	unsigned int lit_before;
+	uint8_t lit_len;
+	char lit[15];
+	/* The pattern starts "(?:^|...)": re is the pattern without "^|", the start of the stream
+	 * is tried with re_anchored. */
+	int caret_alt;
 };
 
 struct scan_db {
