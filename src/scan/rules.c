@@ -214,8 +214,11 @@ find_first(const uint8_t *m, size_t n, size_t from, const char *lit, int ci)
 	if (from >= n || l == 0)
 		return l == 0 && from < n ? from : NOT_FOUND;
 	if (!ci) {
-		q = memmem(m + from, n - from, lit, l);
-		return q == NULL ? NOT_FOUND : (size_t)(q - m);
+		for (q = m + from; l <= (size_t)(m + n - q) &&
+		    (q = memchr(q, (uint8_t)lit[0], (size_t)(m + n - q) - (l - 1))) != NULL; q++)
+			if (lit_at(m, n, (size_t)(q - m), lit, 0))
+				return (size_t)(q - m);
+		return NOT_FOUND;
 	}
 	for (i = from; i + l <= n; i++)
 		if (to_lower(m[i]) == f0 && lit_at(m, n, i, lit, ci))
@@ -321,6 +324,8 @@ static const char *const ALLOWLIST[] = {
 	"SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
 	"EXAMPLE",
 };
+/* entries that contain another entry: found whenever that one is (set by tables_init) */
+static uint8_t ALLOWLIST_IMPLIED[VT_NELEM(ALLOWLIST)];
 
 /*
  * Words that mark a value as a placeholder (case-insensitive, in values of at most 64 bytes),
@@ -333,12 +338,8 @@ static const char *const PLACEHOLDER_WORDS[] = {
 	"<", ">", "${", "{{", "$(", "...", "***",
 };
 static const char *const PLACEHOLDER_RUNS[] = {"xxxx", "XXXX"};
-/* the first bytes of PLACEHOLDER_WORDS (all lower case or punctuation) */
-static const uint8_t PLACEHOLDER_FIRST[256] = {
-	['e'] = 1, ['y'] = 1, ['c'] = 1, ['p'] = 1, ['r'] = 1, ['m'] = 1, ['f'] = 1, ['d'] = 1,
-	['s'] = 1, ['i'] = 1, ['n'] = 1, ['<'] = 1, ['>'] = 1, ['$'] = 1, ['{'] = 1, ['.'] = 1,
-	['*'] = 1,
-};
+/* PLACEHOLDER_WORDS by first byte (all lower case or punctuation): a bit per word */
+static uint32_t PLACEHOLDER_BY_FIRST[256];
 
 /* Filled before main (and before any thread): the tables are read-only afterwards. */
 __attribute__((constructor)) static void
@@ -352,8 +353,34 @@ tables_init(void)
 				CC_TAB[c] |= 1u << k;
 	for (c = 1; c < LOG2_TAB_N; c++)
 		LOG2_TAB[c] = log2_ge1((double)c);
+	VT_ASSERT(VT_NELEM(PLACEHOLDER_WORDS) <= 32);
 	for (k = 0; k < VT_NELEM(PLACEHOLDER_WORDS); k++)
-		VT_ASSERT(PLACEHOLDER_FIRST[(uint8_t)PLACEHOLDER_WORDS[k][0]]);
+		PLACEHOLDER_BY_FIRST[(uint8_t)PLACEHOLDER_WORDS[k][0]] |= 1u << k;
+	for (k = 0; k < VT_NELEM(ALLOWLIST); k++)
+		for (c = 0; c < VT_NELEM(ALLOWLIST); c++)
+			if (c != k && strlen(ALLOWLIST[c]) < strlen(ALLOWLIST[k]) &&
+			    strstr(ALLOWLIST[k], ALLOWLIST[c]) != NULL)
+				ALLOWLIST_IMPLIED[k] = 1;
+}
+
+/* 1 if lit (of l bytes) occurs in p: memchr for its first byte, then the rest. */
+static int
+contains(const uint8_t *p, size_t n, const char *lit, size_t l)
+{
+	const uint8_t *q = p, *end = p + n;
+	size_t k;
+
+	if (l == 0 || l > n)
+		return l == 0;
+	while ((q = memchr(q, (uint8_t)lit[0], (size_t)(end - q) - (l - 1))) != NULL) {
+		for (k = 1; k < l && q[k] == (uint8_t)lit[k]; k++)
+			;
+		if (k == l)
+			return 1;
+		if ((size_t)(end - ++q) < l)
+			break;
+	}
+	return 0;
 }
 
 static int
@@ -362,7 +389,7 @@ allowlisted(const uint8_t *p, size_t n)
 	size_t i;
 
 	for (i = 0; i < VT_NELEM(ALLOWLIST); i++)
-		if (memmem(p, n, ALLOWLIST[i], strlen(ALLOWLIST[i])) != NULL)
+		if (!ALLOWLIST_IMPLIED[i] && contains(p, n, ALLOWLIST[i], strlen(ALLOWLIST[i])))
 			return 1;
 	return 0;
 }
@@ -390,31 +417,32 @@ has_runs(const uint8_t *p, size_t n, size_t limit)
 static int
 placeholder(const uint8_t *p, size_t n)
 {
-	uint32_t cnt[256];
-	size_t i, w, k;
+	size_t i, k;
 
 	if (allowlisted(p, n))
 		return 1;
 	if (n > 64) {
-		memset(cnt, 0, sizeof(cnt));
-		for (i = 0; i < n; i++)
-			if (++cnt[p[i]] > n / 2)
-				return 1;
-		return 0;
+		/* a byte that is more than half of them: the majority vote's candidate, counted */
+		uint8_t cand = p[0];
+
+		for (i = 0, k = 0; i < n; i++) {
+			if (k == 0)
+				cand = p[i];
+			k += p[i] == cand ? 1 : (size_t)-1;
+		}
+		for (i = 0, k = 0; i < n; i++)
+			k += p[i] == cand;
+		return k > n / 2;
 	}
 	if (has_runs(p, n, 6))
 		return 1;
 	/* one pass: a word can only start where its first byte (lower-cased) is */
 	for (i = 0; i < n; i++) {
-		unsigned c = to_lower(p[i]);
+		uint32_t words = PLACEHOLDER_BY_FIRST[to_lower(p[i])];
 
-		if (!PLACEHOLDER_FIRST[c])
-			continue;
-		for (w = 0; w < VT_NELEM(PLACEHOLDER_WORDS); w++) {
-			const char *wd = PLACEHOLDER_WORDS[w];
+		for (; words != 0; words &= words - 1) {
+			const char *wd = PLACEHOLDER_WORDS[__builtin_ctz(words)];
 
-			if ((uint8_t)wd[0] != c)
-				continue;
 			for (k = 1; wd[k] != '\0' && i + k < n &&
 			    to_lower(p[i + k]) == (uint8_t)wd[k]; k++)
 				;
@@ -423,7 +451,7 @@ placeholder(const uint8_t *p, size_t n)
 		}
 	}
 	for (i = 0; i < VT_NELEM(PLACEHOLDER_RUNS); i++)
-		if (memmem(p, n, PLACEHOLDER_RUNS[i], strlen(PLACEHOLDER_RUNS[i])) != NULL)
+		if (contains(p, n, PLACEHOLDER_RUNS[i], strlen(PLACEHOLDER_RUNS[i])))
 			return 1;
 	return 0;
 }
@@ -1437,7 +1465,7 @@ gen_assign(enum gen_kind kind, size_t min_len, unsigned h10, const uint8_t *m, s
 		for (w = 0; w < 4 && GEN_KEYWORDS[kind][w] != NULL; w++) {
 			const char *kw = GEN_KEYWORDS[kind][w];
 
-			if (!lit_at(m, e, k, kw, 1))
+			if (to_lower(m[k]) != (uint8_t)kw[0] || !lit_at(m, e, k, kw, 1))
 				continue;
 			/* bare "pass" only as a whole part of a key: SMTP_PASS, not bypass */
 			if (strlen(kw) == 4 && ((k > 0 && is_alpha(m[k - 1])) ||
