@@ -62,6 +62,14 @@ int auth_bearer_resolve(const struct auth_env *env, const char *bearer, struct p
  */
 int auth_principal_bind(struct db_tx *tx, struct principal *p) VT_WUR;
 /*
+ * The principal of a login that presents no bearer (the SSH broker: a registered key or a
+ * ticket). The caller sets p->kind, p->org_id and p->user_id or p->token_id; this sets the
+ * transaction's org (and user) context and loads the user's org role and e-mail, or the token's
+ * name and scopes. VT_ERR_UNAUTHORIZED for a user who is no longer a member of the org, or a
+ * revoked or expired token. There is no JWT, so no session check.
+ */
+int auth_principal_load(struct db_tx *tx, struct principal *p) VT_WUR;
+/*
  * Issues a user JWT for (user, org) valid for JWT_TTL, but never past not_after (Unix seconds)
  * when it is non-zero: a token exchanged for another (switch-org) must not extend the session.
  * *jwt owned by the caller.

@@ -57,6 +57,22 @@ auth_email_normalize(const char *in, char out[static AUTH_EMAIL_MAX + 1],
 	return 0;
 }
 
+/* The scope bits of a space-separated scope list (unknown names are ignored). */
+static uint32_t
+scopes_parse(const char *list)
+{
+	char *copy = xstrdup(list), *tok, *next;
+	uint32_t bits = 0;
+
+	for (tok = copy; tok != NULL; tok = next) {
+		if ((next = strchr(tok, ' ')) != NULL)
+			*next++ = '\0';
+		bits |= authz_scope_parse(tok);
+	}
+	free(copy);
+	return bits;
+}
+
 static int
 resolve_api_token(const struct auth_env *env, const char *bearer, struct principal *p)
 {
@@ -65,7 +81,6 @@ resolve_api_token(const struct auth_env *env, const char *bearer, struct princip
 	struct db_res *res = NULL;
 	struct db_tx *tx = NULL;
 	const char *name;
-	char *scopes, *tok, *next;
 	int r;
 
 	if (strlen(bearer) != API_TOKEN_LEN)
@@ -89,13 +104,7 @@ resolve_api_token(const struct auth_env *env, const char *bearer, struct princip
 		goto out;
 	name = db_res_text(res, 0, 2);
 	snprintf(p->token_name, sizeof(p->token_name), "%s", name);
-	scopes = xstrdup(db_res_text(res, 0, 3));
-	for (tok = scopes; tok != NULL; tok = next) {
-		if ((next = strchr(tok, ' ')) != NULL)
-			*next++ = '\0';
-		p->scopes |= authz_scope_parse(tok);
-	}
-	free(scopes);
+	p->scopes = scopes_parse(db_res_text(res, 0, 3));
 	p->kind = PRINCIPAL_API_TOKEN;
 	r = 0;
  out:
@@ -175,6 +184,56 @@ auth_principal_bind(struct db_tx *tx, struct principal *p)
 	p->org_role = authz_role_parse(db_res_text(res, 0, 0));
 	snprintf(p->email, sizeof(p->email), "%s", db_res_text(res, 0, 1));
 	r = p->org_role == ORG_ROLE_NONE ? VT_ERR_UNAUTHORIZED : 0;
+ out:
+	db_res_free(res);
+	return r;
+}
+
+int
+auth_principal_load(struct db_tx *tx, struct principal *p)
+{
+	struct db_params prm;
+	struct db_res *res = NULL;
+	int r;
+
+	if (p->kind != PRINCIPAL_USER && p->kind != PRINCIPAL_API_TOKEN)
+		return VT_ERR_UNAUTHORIZED;
+	if ((db_tx_org(tx) == NULL || !uuid_eq(db_tx_org(tx), &p->org_id)) &&
+	    (r = db_tx_set_org(tx, &p->org_id)) != 0)
+		return r;
+	db_params_init(&prm);
+	if (p->kind == PRINCIPAL_API_TOKEN) {
+		/* What vt_api_token_lookup answers for a bearer, by id, in the org's RLS context. */
+		db_param_uuid(&prm, &p->token_id);
+		r = db_query(tx, "SELECT name, array_to_string(scopes, ' ') FROM api_tokens "
+				 "WHERE id = $1 AND revoked_at IS NULL "
+				 "AND (expires_at IS NULL OR expires_at > now())", &prm, &res);
+	} else {
+		if ((db_tx_user(tx) == NULL || !uuid_eq(db_tx_user(tx), &p->user_id)) &&
+		    (r = db_tx_set_user(tx, &p->user_id)) != 0) {
+			db_params_free(&prm);
+			return r;
+		}
+		db_param_uuid(&prm, &p->user_id);
+		r = db_query(tx, "SELECT m.org_role, u.email FROM memberships m "
+				 "JOIN users u ON u.id = m.user_id WHERE m.user_id = $1", &prm, &res);
+	}
+	db_params_free(&prm);
+	if (r != 0)
+		return r;
+	if (db_res_rows(res) != 1) {
+		r = VT_ERR_UNAUTHORIZED; /* not a member (any more), or a revoked or expired token */
+		goto out;
+	}
+	if (p->kind == PRINCIPAL_API_TOKEN) {
+		snprintf(p->token_name, sizeof(p->token_name), "%s", db_res_text(res, 0, 0));
+		p->scopes = scopes_parse(db_res_text(res, 0, 1));
+		r = 0;
+	} else {
+		p->org_role = authz_role_parse(db_res_text(res, 0, 0));
+		snprintf(p->email, sizeof(p->email), "%s", db_res_text(res, 0, 1));
+		r = p->org_role == ORG_ROLE_NONE ? VT_ERR_UNAUTHORIZED : 0;
+	}
  out:
 	db_res_free(res);
 	return r;

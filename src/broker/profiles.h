@@ -1,7 +1,7 @@
 /*
  * What the broker knows about who may connect where, in the database: users' broker login keys
  * (ssh_keys), connection profiles (ssh_profiles), one-time tickets (ssh_tickets), and the
- * org's recording switch. The CRUD half serves /api/ssh/* (JSON in,
+ * org's recording switch. The CRUD half serves /api/ssh/... (JSON in,
  * JSON out, like vault.h); the lookup half serves the broker's session threads.
  *
  * Every function runs in the caller's transaction with the org context set (except the two
@@ -48,7 +48,11 @@ int ssh_key_delete(struct db_tx *tx, const struct principal *p, const struct vt_
  * use. */
 int ssh_profile_create(struct db_tx *tx, const struct principal *p, const json_t *body,
     const struct audit_actor *who, json_t **out, char err[static SSH_ERR_MAX]) VT_WUR;
-int ssh_profile_list(struct db_tx *tx, const struct principal *p, json_t **out) VT_WUR;
+/* A page of the org's profiles by name: limit 1..SSH_PROFILE_LIST_MAX, cursor the last name seen
+ * (NULL: from the start). */
+#define SSH_PROFILE_LIST_MAX 500
+int ssh_profile_list(struct db_tx *tx, const struct principal *p, int limit, const char *cursor,
+    json_t **out) VT_WUR;
 int ssh_profile_get(struct db_tx *tx, const struct principal *p, const struct vt_uuid *id,
     json_t **out) VT_WUR;
 int ssh_profile_update(struct db_tx *tx, const struct principal *p, const struct vt_uuid *id,

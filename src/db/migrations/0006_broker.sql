@@ -75,12 +75,14 @@ CREATE POLICY ssh_keys_tenant ON ssh_keys
 	WITH CHECK (org_id = (SELECT vt_current_org()));
 CREATE POLICY ssh_keys_definer ON ssh_keys FOR SELECT TO CURRENT_USER USING (true);
 
--- A registered key → the (org, user) pairs it logs in as, only for current members.
+-- A registered key → the (org, user) pairs it logs in as, only for current members (with the
+-- user's e-mail, for the audit rows of a refusal before the org context is set).
 CREATE FUNCTION vt_ssh_key_lookup(p_fingerprint text)
-	RETURNS TABLE (key_id uuid, org_id uuid, user_id uuid, public_key text)
+	RETURNS TABLE (key_id uuid, org_id uuid, user_id uuid, public_key text, email text)
 	LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-	SELECT k.id, k.org_id, k.user_id, k.public_key FROM ssh_keys k
+	SELECT k.id, k.org_id, k.user_id, k.public_key, u.email FROM ssh_keys k
 	JOIN memberships m ON m.org_id = k.org_id AND m.user_id = k.user_id
+	JOIN users u ON u.id = k.user_id
 	WHERE k.fingerprint = p_fingerprint
 	ORDER BY k.created_at, k.id
 $$;
@@ -130,16 +132,18 @@ CREATE POLICY ssh_tickets_tenant ON ssh_tickets
 	WITH CHECK (org_id = (SELECT vt_current_org()));
 CREATE POLICY ssh_tickets_definer ON ssh_tickets TO CURRENT_USER USING (true) WITH CHECK (true);
 
--- Ticket → who and which profile, consumed in the same statement: a second use, an expired
--- ticket or an unknown one returns no row. Expired rows are swept on the way.
+-- Ticket → who (and a user's e-mail) and which profile, consumed in the same statement: a second
+-- use, an expired ticket or an unknown one returns no row. Expired rows are swept on the way.
 CREATE FUNCTION vt_ssh_ticket_consume(p_hash bytea)
-	RETURNS TABLE (org_id uuid, user_id uuid, token_id uuid, profile_id uuid)
+	RETURNS TABLE (org_id uuid, user_id uuid, token_id uuid, profile_id uuid, email text)
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
 	DELETE FROM ssh_tickets t WHERE t.expires_at < now() - interval '1 hour';
-	RETURN QUERY UPDATE ssh_tickets t SET used_at = clock_timestamp()
+	RETURN QUERY WITH c AS (UPDATE ssh_tickets t SET used_at = clock_timestamp()
 		WHERE t.ticket_hash = p_hash AND t.used_at IS NULL AND t.expires_at > clock_timestamp()
-		RETURNING t.org_id, t.user_id, t.token_id, t.profile_id;
+		RETURNING t.org_id, t.user_id, t.token_id, t.profile_id)
+	SELECT c.org_id, c.user_id, c.token_id, c.profile_id, u.email::text FROM c
+	LEFT JOIN users u ON u.id = c.user_id;
 END $$;
 
 -- Brokered terminal sessions. command is the exec request with detected secrets redacted.
