@@ -704,10 +704,17 @@ tok_find(const struct tok_spec *t, const uint8_t *m, size_t n, size_t *off, size
 	}
 	if (start == NOT_FOUND)
 		return 0;
-	if (!plausible(m + e - l, l, t->h10) || allowlisted(m + start, e - start))
+	if (t->flags & TOK_CRC62) {
+		/*
+		 * A valid CRC-32 says the token is real: a placeholder word that random base62 happens
+		 * to spell ("...CfaKEYk...") does not drop it; examples and low entropy still do.
+		 */
+		if (!crc62_ok(m + e - l, l) || allowlisted(m + start, e - start) ||
+		    entropy(m + e - l, l) * 10.0 < (double)t->h10)
+			return 0;
+	} else if (!plausible(m + e - l, l, t->h10) || allowlisted(m + start, e - start)) {
 		return 0;
-	if ((t->flags & TOK_CRC62) && !crc62_ok(m + e - l, l))
-		return 0;
+	}
 	if ((t->flags & TOK_NOT_HEX) && all_in(m + e - l, l, CC_HEX))
 		return 0;
 	if (t->flags & TOK_BECH32) {
@@ -1062,12 +1069,15 @@ static const char *const PW_PLACEHOLDERS[] = {
 
 /*
  * "$DB_PASS", "%APPDATA%", "%s", "!Ref", "@Microsoft.KeyVault", "#comment": a sigil and a name
- * (no digits, or no lower case). "!DrPG9#gV+7" or "!9Uapxw2qHqMT8Zd" is a real password.
+ * (no digits, or no lower case). "!DrPG9#gV+7" or "!9Uapxw2qHqMT8Zd" is a real password, and so
+ * is "#hpEtjAQXBucccrbvL": after '#' or '!' (a comment, a YAML tag, rarely a CamelCase name), 12
+ * letters or more that switch case more often than every fourth letter are random. '$', '%' and
+ * '@' name variables and vault references in CamelCase ("@Microsoft.KeyVault"): always names.
  */
 static int
 reference(const uint8_t *p, size_t n)
 {
-	size_t i;
+	size_t i, letters = 0, changes = 0;
 	int digit = 0, lower = 0;
 
 	if (n == 0 || strchr("$%!@#", p[0]) == NULL)
@@ -1077,7 +1087,15 @@ reference(const uint8_t *p, size_t n)
 			return 0;
 		digit |= is_digit(p[i]);
 		lower |= p[i] >= 'a' && p[i] <= 'z';
+		if (is_alpha(p[i])) {
+			letters++;
+			if (i > 1 && is_alpha(p[i - 1]) && (p[i] >= 'a') != (p[i - 1] >= 'a'))
+				changes++;
+		}
 	}
+	if ((p[0] == '#' || p[0] == '!') && !digit && lower && letters >= 12 &&
+	    changes * 4 > letters)
+		return 0;
 	return !digit || !lower;
 }
 
@@ -2449,7 +2467,9 @@ T(N_FCM, "AAAA" "qE5GKRm:APA91b" "dqqJWLgp7OvMfYvuwZ6lhGa32tT8hv7on4b6mP01WU0mO5
     "NEtFuhR3-iH_gqerPm-pWQ35W7v-hpmDkXRBwVWBwKVLqltE_4-RP-pwZbU1j7-HbgIC-VrluTEuRKN-PUaE_9J-34m"
     "ws7714gD-YXD1t9Ifx_dvhe0ppsXufG3zgoP7aHkoww");
 T(P_GH_PAT, "ghp_" "cbYiHNO1z2QmdbtYs4sw9orzt1fz1k00C7t0", "export GITHUB_TOKEN=" "ghp_"
-    "WKEIlmFDWTBQXKWAnDgtkXZt4Jd5UU13XjP2");
+    "WKEIlmFDWTBQXKWAnDgtkXZt4Jd5UU13XjP2",
+    /* a valid checksum wins over a placeholder word spelled by chance ("faKE") */
+    "gh_token = \"" "ghp_" "PXDwCMCfaKEYki99hCM8lp6Cu2Dj1B1eNUNT" "\"");
 T(N_GH_PAT, "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "ghp_"
     "CxMlzrg81fV7eQ7NPBKbS9xafuHJkVU9XIKP", "ghp_" "7jH09PCp3Gnyg3qxuYNUemwx2sFdXsgml4P", "ghp_"
     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
@@ -3601,9 +3621,12 @@ T(P_NETRC, "machine api.corp.internal login ci password " "660iAP0oeCgi1IFjHr0i"
 T(N_NETRC, "machine api.corp.internal login ci password password",
     "machine api.corp.internal login ci", "machine h login ci password ${NETRC_PASSWORD}");
 T(P_GEN_PASSWORD, "DB_PASSWORD=" "ColbwsGIux#3cyLtc", "  \"password\": \"" "VqAzDeaDULY!\",",
-    "spring.datasource.password: " "FSircAcWS13Ae1");
+    "spring.datasource.password: " "FSircAcWS13Ae1",
+    /* a sigil first, then random letters: not a "$NAME" reference */
+    "SMTP_PASS=" "#hpEtjAQXBucccrbvL", "REDIS_PASSWORD=" "!VYXPSuhtVlmMtcU_O");
 T(N_GEN_PASSWORD, "password: changeme", "DB_PASSWORD=${DB_PASSWORD}", "password = self.password",
-    "password_reset_token_ttl: 3600", "PASSWORD_FILE=/run/secrets/db");
+    "password_reset_token_ttl: 3600", "PASSWORD_FILE=/run/secrets/db",
+    "DB_PASSWORD=%DbPasswordFromVault%", "SMTP_PASSWORD=@Microsoft.KeyVaultSecretName");
 T(P_GEN_SECRET, "client_secret=" "n0azeJRzmiTuf9SlMs5MqCUwQZ2hg7aB", "SECRET_KEY_BASE: "
     "1687aa2ef611a3fdf18429d8d78c8e727e27d8374426c5d9cf91d8e66964e10d", "  \"app_secret\": \""
     "rpPokKTmjCmmIupoTVQNIwfXGGHPHwl0g4k/0Nzt\"");
