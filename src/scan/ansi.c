@@ -247,6 +247,31 @@ plain_run(const uint8_t *in, size_t i, size_t n, uint8_t *o)
 	return j;
 }
 
+/*
+ * A CSI sequence at in[i] (ESC '[') that ends inside in[0, n): where the ground state resumes
+ * (past its final byte, or at the byte that aborted it, which is kept), exactly as seq_byte would
+ * leave it; 0 when the state machine must take it (split across feeds, ESC inside, over-long).
+ * Colour codes are most of the escapes in terminal output.
+ */
+static size_t
+csi_whole(const uint8_t *in, size_t i, size_t n)
+{
+	size_t j, len = 2;
+
+	if (n - i < 3 || in[i + 1] != '[')
+		return 0;
+	for (j = i + 2; j < n; j++) {
+		uint8_t b = in[j];
+
+		if (b == ESC || ++len > SCAN_CSI_MAX)
+			return 0;
+		if (b >= 0x20 && b <= 0x3f)
+			continue;
+		return b >= 0x40 && b <= 0x7e ? j + 1 : j;
+	}
+	return 0;
+}
+
 long
 scan_ansi_filter(struct scan_ansi *a, const uint8_t *in, size_t n, uint8_t *out,
     struct scan_gapmap *gm)
@@ -279,6 +304,12 @@ scan_ansi_filter(struct scan_ansi *a, const uint8_t *in, size_t n, uint8_t *out,
 				return r;
 		}
 		if (b == ESC) {
+			size_t j = csi_whole(in, i, n);
+
+			if (j > 0) {
+				i = j; /* a whole colour code: removed without the state machine */
+				continue;
+			}
 			a->st = ANSI_ESC;
 			a->seqlen = 1;
 			i++;
