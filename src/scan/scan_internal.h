@@ -18,7 +18,7 @@
 #include "scan/scan.h"
 
 /* Stripped bytes scanned per Vectorscan call (the filter's output of one input slice). */
-#define SCAN_BLOCK 4096
+#define SCAN_BLOCK 16384
 /* Consecutive CRs held while waiting for a LF (CR+ LF folds to LF); a longer run is kept. */
 #define SCAN_CR_RUN_MAX 16
 /* Longest CSI / string (OSC, DCS, SOS, PM, APC) sequence removed; longer ones are aborted. */
