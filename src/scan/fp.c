@@ -164,11 +164,13 @@ rehash(struct scan_fpset *s, size_t nslots)
 {
 	uint64_t *k = calloc(nslots, sizeof(*k));
 	uint32_t *x = calloc(nslots, sizeof(*x));
+	uint64_t *b = calloc(nslots * 4 / 64, sizeof(*b));
 	size_t i, j, mask = nslots - 1;
 
-	if (k == NULL || x == NULL) {
+	if (k == NULL || x == NULL || b == NULL) {
 		free(k);
 		free(x);
+		free(b);
 		return VT_ERR_NOMEM;
 	}
 	for (i = 0; i < s->nslots; i++) {
@@ -181,9 +183,17 @@ rehash(struct scan_fpset *s, size_t nslots)
 	}
 	free(s->slot_key);
 	free(s->slot_idx);
+	free(s->bloom);
 	s->slot_key = k;
 	s->slot_idx = x;
+	s->bloom = b;
 	s->nslots = nslots;
+	for (i = 0; i < nslots; i++) {
+		if (k[i] != 0) {
+			j = scan_fp_bloom_bit(s, k[i]);
+			b[j / 64] |= (uint64_t)1 << (j % 64);
+		}
+	}
 	return 0;
 }
 
@@ -242,6 +252,8 @@ scan_fpset_add(struct scan_fpset *s, const struct scan_fp *fp, const char *label
 		;
 	s->slot_key[j] = key;
 	s->slot_idx[j] = (uint32_t)s->nent;
+	j = scan_fp_bloom_bit(s, key);
+	s->bloom[j / 64] |= (uint64_t)1 << (j % 64);
 	s->nent++;
 	return 0;
 }
@@ -256,6 +268,7 @@ size_t
 scan_fpset_memory(const struct scan_fpset *s)
 {
 	return sizeof(*s) + SCAN_FP_KEYS_LEN + s->nslots * (sizeof(uint64_t) + sizeof(uint32_t)) +
+	    s->nslots * 4 / 8 +
 	    s->capent * sizeof(*s->ent) + s->caplabels;
 }
 
@@ -267,6 +280,7 @@ scan_fpset_free(struct scan_fpset *s)
 	secmem_free(s->keys);
 	free(s->slot_key);
 	free(s->slot_idx);
+	free(s->bloom);
 	if (s->ent != NULL)
 		sodium_memzero(s->ent, s->capent * sizeof(*s->ent));
 	free(s->ent);

@@ -411,6 +411,9 @@ token_done(struct scan_stream *s, uint64_t k0, uint64_t k1, uint64_t ts, uint64_
 	int r;
 
 	key = scan_fp_slotkey(scan_siphash24(k0, k1, at(s, ts), (size_t)n));
+	i = scan_fp_bloom_bit(f, key);
+	if (((f->bloom[i / 64] >> (i % 64)) & 1) == 0)
+		return 0;
 	mask = f->nslots - 1;
 	for (i = (size_t)key & mask; f->slot_key[i] != 0; i = (i + 1) & mask) {
 		const struct scan_fp_entry *e;
@@ -512,32 +515,34 @@ tokenize(struct scan_stream *s, const uint8_t *b, size_t k, uint64_t base)
 	const uint8_t *key = secmem_ptr(f->keys);
 	uint64_t k0 = scan_le64(key), k1 = scan_le64(key + 8);
 	uint64_t maxt = f->max_tok < SCAN_FP_MAX_LEN ? f->max_tok : SCAN_FP_MAX_LEN;
+	uint64_t tok_s = s->tok_s;
 	size_t i, w;
-	int r;
+	int r, in_tok = s->in_tok;
 
+	if (f->nent == 0)
+		maxt = 0;
 	for (i = 0; i < k; i += w) {
-		uint64_t d, t, prev = s->in_tok ? 1 : 0, starts, ends, ev;
+		uint64_t d, t, starts, ends, ev;
 
 		w = k - i < 64 ? k - i : 64;
 		d = delim_mask(b + i, w);
 		t = ~d & (w == 64 ? ~(uint64_t)0 : ((uint64_t)1 << w) - 1);
-		starts = t & ~((t << 1) | prev);
-		ends = d & ((t << 1) | prev);
+		starts = t & ~((t << 1) | (uint64_t)in_tok);
+		ends = d & ((t << 1) | (uint64_t)in_tok);
 		for (ev = starts | ends; ev != 0; ev &= ev - 1) {
 			unsigned int j = (unsigned int)__builtin_ctzll(ev);
-			uint64_t o = base + i + j, n;
+			uint64_t o = base + i + j;
 
-			if ((starts >> j) & 1) {
-				s->tok_s = o;
-				continue;
-			}
-			n = o - s->tok_s;
-			if (n >= SCAN_FP_MIN_LEN && n <= maxt && f->nent > 0 &&
-			    (r = token_done(s, k0, k1, s->tok_s, o)) != 0)
+			if ((starts >> j) & 1)
+				tok_s = o;
+			else if (o - tok_s >= SCAN_FP_MIN_LEN && o - tok_s <= maxt &&
+			    (r = token_done(s, k0, k1, tok_s, o)) != 0)
 				return r;
 		}
-		s->in_tok = (int)((t >> (w - 1)) & 1);
+		in_tok = (int)((t >> (w - 1)) & 1);
 	}
+	s->tok_s = tok_s;
+	s->in_tok = in_tok;
 	return 0;
 }
 

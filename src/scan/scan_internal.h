@@ -141,6 +141,11 @@ struct scan_fpset {
 	uint64_t *slot_key;     /* 0 = empty; a SipHash of 0 is stored as 1 */
 	uint32_t *slot_idx;
 	size_t nslots;          /* power of two, load <= 1/2 */
+	/*
+	 * One bit per 4 slots (8 per entry, 16 KB for 10,000), bit (key >> 32) of every stored key:
+	 * most tokens are ruled out here, in L1, before a probe of slot_key (a cache miss).
+	 */
+	uint64_t *bloom;
 	struct scan_fp_entry *ent;
 	size_t nent, capent;
 	char *labels;
@@ -205,6 +210,13 @@ static inline uint64_t
 scan_fp_slotkey(uint64_t sip)
 {
 	return sip == 0 ? 1 : sip;
+}
+
+/* Bit of key in the set's bloom bitset (nslots * 4 bits; nslots > 0). */
+static inline size_t
+scan_fp_bloom_bit(const struct scan_fpset *s, uint64_t key)
+{
+	return (size_t)(key >> 32) & (s->nslots * 4 - 1);
 }
 
 /* ---- stream hooks for the redactor --------------------------------------------------------- */
