@@ -34,6 +34,7 @@ static const struct command COMMANDS[] = {
 	{ "vault", cmd_vault_main, "vaults: ls, create, rm, members, grant, revoke" },
 	{ "secret", cmd_secret_main, "secrets: put, get, reveal, ls, rm, totp" },
 	{ "scan", cmd_scan_main, "find credentials in a file or stdin, locally (no server)" },
+	{ "recording", cmd_recording_main, "terminal sessions' recordings: ls, cat, play, get" },
 	{ "version", cmd_version_main, "print the version" },
 	{ "help", cmd_help_main, "this list" },
 };

@@ -88,6 +88,8 @@ int api_secrets_delete(struct http_req *req);
 int api_secrets_reveal(struct http_req *req);
 int api_secrets_totp(struct http_req *req);
 int api_vault_scan(struct http_req *req);
+int api_terminal_sessions_list(struct http_req *req);
+int api_terminal_recording(struct http_req *req);
 int api_events_list(struct http_req *req);
 int api_audit_checkpoints(struct http_req *req);
 int api_audit_checkpoint_latest(struct http_req *req);

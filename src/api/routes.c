@@ -54,6 +54,8 @@ const struct http_route API_ROUTES[] = {
 	{ HTTP_POST, "/api/vault/secrets/{secret_id}/reveal", api_secrets_reveal, ROUTE_AUTH },
 	{ HTTP_POST, "/api/vault/secrets/{secret_id}/totp", api_secrets_totp, ROUTE_AUTH },
 	{ HTTP_POST, "/api/vault/scan", api_vault_scan, ROUTE_AUTH },
+	{ HTTP_GET, "/api/terminal/sessions", api_terminal_sessions_list, ROUTE_AUTH },
+	{ HTTP_GET, "/api/terminal/sessions/{id}/recording", api_terminal_recording, ROUTE_AUTH },
 };
 
 const size_t API_ROUTES_COUNT = VT_NELEM(API_ROUTES);

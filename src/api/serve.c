@@ -659,9 +659,10 @@ cmd_operator_main(int argc, char **argv)
 		goto out;
 	}
 	printf("master key version %u is current; re-wrapped %llu secret versions in %llu "
-	       "organizations, %llu scanner keys and %llu TOTP seeds\n", rep.new_version,
-	    (unsigned long long)rep.secret_versions, (unsigned long long)rep.orgs,
-	    (unsigned long long)rep.scanner_keys, (unsigned long long)rep.totp_seeds);
+	       "organizations, %llu recording chunks, %llu scanner keys and %llu TOTP seeds\n",
+	    rep.new_version, (unsigned long long)rep.secret_versions, (unsigned long long)rep.orgs,
+	    (unsigned long long)rep.recording_chunks, (unsigned long long)rep.scanner_keys,
+	    (unsigned long long)rep.totp_seeds);
 	rc = 0;
  out:
 	vt_str_wipe_free(conn);

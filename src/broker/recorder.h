@@ -6,10 +6,14 @@
  * detected secret replaced by "[REDACTED:<rule_id>]".
  *
  * Timing: events keep the time their bytes arrived. Bytes are written for good ("final" chunk)
- * once no secret can still start in them (they are more than the scanner's window behind the
- * newest byte, or the session ended); until then they sit in a provisional chunk rewritten at
- * least every second, so a crash loses at most the last second and a detected secret is never in
- * a final chunk. Scanning runs whether or not the session is recorded.
+ * once no secret can still start in them (below scan_stream_safe_orig, or the session ended);
+ * until then they sit in a provisional chunk rewritten at most RECORDER_FLUSH_MS after they
+ * arrived, so a crash loses at most the last second and a detected secret is never in a final
+ * chunk. Bytes held past the scanner's window plus SCAN_REDACT_ANSI_SLACK (only escape-heavy
+ * output gets there) are written masked ('*'), never in clear unscanned. Scanning runs whether
+ * or not the session is recorded. An exposure is one per stored secret (fingerprint label) or
+ * per value (a rule's match; a value both a rule and a fingerprint find is one exposure,
+ * reported as the fingerprint's when they come together).
  *
  * A recorder belongs to one thread (the session's). It writes chunks in its own short
  * transactions under the org's RLS context.
@@ -29,15 +33,15 @@
 #include "scan/scan.h"
 
 #define RECORDER_FLUSH_MS 1000      /* provisional data reaches the database at least this often */
-#define RECORDING_CHUNK_MAX (256 * 1024) /* plaintext bytes of one chunk, at most */
+#define RECORDING_CHUNK_MAX (256 * 1024) /* final lines of one chunk, at most (or one line) */
 #define RECORDING_MAX ((size_t)1 << 30)  /* largest recording served by recording_read */
 #define RECORDING_KIND "recording_chunk"
 
 /*
  * Called once per distinct exposed secret per session (a fingerprint: per label's secret; a rule
- * match: per rule and value), from inside recorder_output/recorder_close. The match offsets count
- * output bytes of the session. Returning nonzero makes the calling recorder function fail (the
- * session then ends: the exposure could not be audited).
+ * match: per value), from inside recorder_output/recorder_close. The match offsets count output
+ * bytes of the session. Returning nonzero makes the calling recorder function fail, and every
+ * later call (the session then ends: the exposure could not be audited).
  */
 typedef int (*recorder_exposure_fn)(void *ud, const struct scan_match *m);
 
@@ -60,7 +64,10 @@ struct recorder_stats {
 };
 
 struct recorder;
-/* pool, kr, db and fps (may be NULL: rules only) are borrowed and must outlive the recorder. */
+/*
+ * pool, kr, db and fps (may be NULL: rules only) are borrowed and must outlive the recorder (pool
+ * and kr may be NULL when record is 0). Its first chunk also sets terminal_sessions.recorded.
+ */
 int recorder_open(struct db_pool *pool, struct keyring *kr, const struct scan_db *db,
     const struct scan_fpset *fps, const struct recorder_params *prm, struct recorder **out) VT_WUR;
 /* Output from the target at Unix time t_us (monotonic per recorder). */
@@ -82,15 +89,22 @@ size_t recorder_memory(const struct recorder *r);
 
 /* --- reading (sessions.c) -------------------------------------------------------------------- */
 
-/* The asciicast v2 text of session `id` (transaction's org), chunks opened and concatenated.
- * VT_ERR_NOT_FOUND when the session has no recording. */
+/*
+ * The asciicast v2 text of session `id` (transaction's org), chunks opened and concatenated in
+ * seq order (a provisional tail included), appended to out. VT_ERR_NOT_FOUND when the session has
+ * no recording; VT_ERR_CRYPTO when a chunk does not open or one is missing (nothing partial is
+ * served); VT_ERR_TOO_LARGE past RECORDING_MAX.
+ */
 int recording_read(struct db_tx *tx, struct keyring *kr, const struct vt_uuid *id,
     struct vbuf *out) VT_WUR;
 
-/* GET /api/terminal/sessions[?limit&cursor] → {sessions:[{id, profile_id, profile_name, user_id,
- * kind, command, started_at, ended_at, bytes_out, exit_status, recorded, exposures}],
- * next_cursor}: members see their own sessions; org admins and owners (or tokens with audit:read)
- * see all. */
+/*
+ * GET /api/terminal/sessions[?limit&cursor] → {items:[{id, profile_id, profile_name, user_id,
+ * token_id, kind, command, started_at, ended_at, bytes_out, bytes_in, exit_status, recorded,
+ * exposures, end_reason}], next_cursor}, newest first: members see their own sessions; org admins
+ * and owners (or tokens with audit:read) see all; other tokens VT_ERR_FORBIDDEN. A cursor that is
+ * not one this function made is VT_ERR_VALIDATION.
+ */
 int terminal_session_list(struct db_tx *tx, const struct principal *p, int limit,
     const char *cursor, json_t **out) VT_WUR;
 /* Whether the principal may read session `id` (its own, or an admin's view): 0 or

@@ -131,6 +131,7 @@ int cmd_audit_main(int argc, char **argv);
 int cmd_vault_main(int argc, char **argv);
 int cmd_secret_main(int argc, char **argv);
 int cmd_scan_main(int argc, char **argv);
+int cmd_recording_main(int argc, char **argv);
 
 /*
  * References to vaults and users (cmd_vault.c). A UUID is taken as an id as is; otherwise a vault

@@ -157,6 +157,16 @@ int scan_stream_close(struct scan_stream *s, scan_match_fn fn, void *ud);
 /* What one open stream holds right now, in bytes (grows only with pathological input). */
 size_t scan_stream_memory(const struct scan_stream *s);
 
+/*
+ * The lowest ORIGINAL offset at which a finding not yet reported may start: bytes before it can
+ * no longer be part of a finding and may be released (the redactor and the broker's recorder do).
+ * Valid after a feed returned. Escape sequences stretch it: it may lag the newest byte by more
+ * than the window (in original bytes).
+ */
+uint64_t scan_stream_safe_orig(const struct scan_stream *s);
+/* The look-back (in stripped bytes) a stream keeps: max over rules' max_len and fingerprints. */
+size_t scan_stream_window(const struct scan_db *db, const struct scan_fpset *fps);
+
 /* One-shot: the whole buffer as one stream. */
 int scan_buffer(const struct scan_db *db, const struct scan_fpset *fps, const void *data,
     size_t n, scan_match_fn fn, void *ud) VT_WUR;

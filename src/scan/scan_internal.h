@@ -220,14 +220,7 @@ scan_fp_bloom_bit(const struct scan_fpset *s, uint64_t key)
 }
 
 /* ---- stream hooks for the redactor --------------------------------------------------------- */
-/*
- * The lowest ORIGINAL offset that a finding not yet reported may start at: bytes before it can be
- * released. Valid after a feed returned.
- */
-uint64_t scan_stream_safe_orig(const struct scan_stream *s);
-/* Original bytes consumed so far. */
+/* Original bytes consumed so far. (scan_stream_safe_orig and scan_stream_window: scan.h.) */
 uint64_t scan_stream_orig_pos(const struct scan_stream *s);
-/* The look-back (in stripped bytes) the stream keeps: max over rules' max_len and fingerprints. */
-size_t scan_stream_window(const struct scan_db *db, const struct scan_fpset *fps);
 
 #endif

@@ -2,8 +2,8 @@
  * Master key rotation (db/keystore.c shares the stored versions with every server). Rotation
  * adds a version, waits for servers to pick it up for new writes, then re-wraps
  * every older DEK in place — one org at a time under that org's RLS context, each batch audited
- * in the org's own trail, then the org's scanner key — and every user's TOTP seed, until nothing
- * older remains.
+ * in the org's own trail, then its session recordings' chunks and its scanner key — and every
+ * user's TOTP seed, until nothing older remains.
  */
 #include "vault/vault_internal.h"
 
@@ -21,9 +21,11 @@
 #include "base/log.h"
 #include "base/vtime.h"
 #include "audit/signing.h"
+#include "broker/recorder.h"
 #include "crypto/envelope.h"
 
 #define ROTATE_BATCH 500
+#define ROTATE_CHUNK_BATCH 16 /* recording chunks hold up to a few hundred KiB each */
 
 /* Re-wraps up to ROTATE_BATCH older secret versions of one org; *done counts them. */
 static int
@@ -89,6 +91,92 @@ rotate_org_batch(struct db_pool *pool, struct keyring *kr, const struct vt_uuid 
 	}
 	if (n > 0) {
 		d = json_packx("{s:i, s:i}", "to_version", (int)to, "rewrapped", n);
+		uuid_format(org, oid);
+		r = audit_record(tx, &who, "MASTER_KEY_ROTATED", "org", oid, AUDIT_SUCCESS, d);
+		json_decref(d);
+		if (r != 0)
+			goto out;
+	}
+	db_res_free(res);
+	res = NULL;
+	r = db_tx_commit(tx);
+	tx = NULL;
+	if (r == 0)
+		*done = (uint64_t)n;
+ out:
+	db_res_free(res);
+	db_tx_rollback(tx);
+	vbuf_free(blob);
+	return r;
+}
+
+/*
+ * Re-wraps up to ROTATE_CHUNK_BATCH older recording chunks of one org (broker/recorder.h: kind
+ * "recording_chunk", record = session, version = seq + 1); *done counts them. Rows are locked
+ * FOR UPDATE, so a provisional chunk the recorder rewrites meanwhile waits (or is read after).
+ */
+static int
+rotate_recordings_batch(struct db_pool *pool, struct keyring *kr, const struct vt_uuid *org,
+    uint32_t to, uint64_t *done)
+{
+	struct db_tx *tx = NULL;
+	struct db_res *res = NULL;
+	struct db_params prm;
+	struct vbuf *blob = vbuf_new(ENVELOPE_OVERHEAD + ENVELOPE_PLAINTEXT_MAX);
+	struct audit_actor who;
+	char oid[UUID_STR_LEN + 1];
+	json_t *d;
+	int r, i, n;
+
+	*done = 0;
+	memset(&who, 0, sizeof(who));
+	who.type = AUDIT_ACTOR_SYSTEM;
+	if ((r = db_tx_begin_as(pool, org, NULL, &tx)) != 0)
+		goto out;
+	db_params_init(&prm);
+	db_param_int(&prm, to);
+	db_param_int(&prm, ROTATE_CHUNK_BATCH);
+	r = db_query(tx, "SELECT session_id, seq, envelope FROM recording_chunks "
+			 "WHERE key_version < $1 ORDER BY session_id, seq LIMIT $2 FOR UPDATE",
+	    &prm, &res);
+	db_params_free(&prm);
+	if (r != 0)
+		goto out;
+	n = db_res_rows(res);
+	for (i = 0; i < n; i++) {
+		struct envelope_ctx ctx;
+		struct vt_uuid sid;
+		int64_t seq;
+		uint32_t nv;
+
+		vbuf_reset(blob);
+		if ((r = db_res_uuid(res, i, 0, &sid)) != 0 || (r = db_res_int(res, i, 1, &seq)) != 0 ||
+		    (r = db_res_bytes(res, i, 2, blob)) != 0)
+			goto out;
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.org = *org;
+		ctx.kind = RECORDING_KIND;
+		ctx.record = sid;
+		ctx.version = (uint32_t)seq + 1;
+		if ((r = envelope_rewrap(kr, &ctx, (uint8_t *)(uintptr_t)vbuf_ptr(blob),
+		    vbuf_len(blob), &nv)) != 0) {
+			log_error("a recording chunk of org %s does not open; rotation stops",
+			    (uuid_format(org, oid), oid));
+			goto out;
+		}
+		db_params_init(&prm);
+		db_param_uuid(&prm, &sid);
+		db_param_int(&prm, seq);
+		db_param_bytes(&prm, vbuf_ptr(blob), vbuf_len(blob));
+		db_param_int(&prm, nv);
+		r = db_exec_one(tx, "UPDATE recording_chunks SET envelope = $3, key_version = $4 "
+				    "WHERE session_id = $1 AND seq = $2", &prm);
+		db_params_free(&prm);
+		if (r != 0)
+			goto out;
+	}
+	if (n > 0) {
+		d = json_packx("{s:i, s:i}", "to_version", (int)to, "recording_chunks", n);
 		uuid_format(org, oid);
 		r = audit_record(tx, &who, "MASTER_KEY_ROTATED", "org", oid, AUDIT_SUCCESS, d);
 		json_decref(d);
@@ -299,6 +387,16 @@ vault_rotate_master(struct db_pool *pool, struct keyring *kr, uint64_t settle_ms
 				}
 				rep->secret_versions += n;
 			} while (n == ROTATE_BATCH);
+			/* Its session recordings' chunks. */
+			do {
+				if ((r = rotate_recordings_batch(pool, kr, &org, to, &n)) != 0) {
+					snprintf(err, VAULT_ERR_MAX, "re-wrapping recordings stopped "
+								     "(see the log); run rotate-master "
+								     "again");
+					goto out;
+				}
+				rep->recording_chunks += n;
+			} while (n == ROTATE_CHUNK_BATCH);
 			/* The org's scanner key (fingerprints need no re-wrap: keyed hashes). */
 			if ((r = vault_scanner_key_rewrap(pool, kr, &org, to, &done)) != 0) {
 				snprintf(err, VAULT_ERR_MAX, "re-wrapping a scanner key stopped (see "

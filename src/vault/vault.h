@@ -79,13 +79,14 @@ struct rotate_report {
 	uint64_t secret_versions;
 	uint64_t totp_seeds;
 	uint64_t scanner_keys;
+	uint64_t recording_chunks;  /* broker session recordings (envelope per chunk) */
 };
 /*
  * `vaultterm operator rotate-master`: adds master key version current+1 (stored wrapped under the
  * root), waits settle_ms so running servers start wrapping new data keys under it, then re-wraps
  * every secret version's DEK of every org (one transaction per batch, audited as
- * MASTER_KEY_ROTATED in each org), every org's scanner key and every user's TOTP seed, until
- * nothing older remains.
+ * MASTER_KEY_ROTATED in each org), every org's recording chunks and scanner key and every
+ * user's TOTP seed, until nothing older remains.
  */
 int vault_rotate_master(struct db_pool *pool, struct keyring *kr, uint64_t settle_ms,
     struct rotate_report *rep, char err[static VAULT_ERR_MAX]) VT_WUR;

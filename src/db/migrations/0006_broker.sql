@@ -183,8 +183,10 @@ CREATE POLICY terminal_sessions_tenant ON terminal_sessions
 -- A recording is asciicast v2 cut into chunks, each sealed as an envelope of kind
 -- "recording_chunk" (org, record = session id, version = seq + 1). Chunk seq holds asciicast
 -- lines (the header in chunk 0); chunks are written at least every second while output flows.
--- The newest chunk may be provisional (final = false): rewritten in place until the bytes it
--- holds can no longer be part of a secret, then made final.
+-- The newest chunk may be provisional (final = false): rewritten in place (at most every second
+-- while output flows) until the bytes it holds can no longer be part of a secret, then made
+-- final. A final chunk is never rewritten (except re-wrapped by a master key rotation). The
+-- recorder sets terminal_sessions.recorded with its first chunk.
 CREATE TABLE recording_chunks (
 	org_id uuid NOT NULL REFERENCES orgs (id),
 	session_id uuid NOT NULL REFERENCES terminal_sessions (id) ON DELETE CASCADE,
@@ -211,7 +213,8 @@ GRANT INSERT ON ssh_tickets TO {{app_role}};
 GRANT SELECT, INSERT ON terminal_sessions TO {{app_role}};
 GRANT UPDATE (ended_at, heartbeat_at, bytes_in, bytes_out, exit_status, recorded, exposures,
 	end_reason, width, height, term, command, kind) ON terminal_sessions TO {{app_role}};
-GRANT SELECT, INSERT ON recording_chunks TO {{app_role}};
+-- DELETE: a provisional chunk left with nothing to hold at the end of a session goes.
+GRANT SELECT, INSERT, DELETE ON recording_chunks TO {{app_role}};
 GRANT UPDATE (final, key_version, envelope, written_at) ON recording_chunks TO {{app_role}};
 GRANT EXECUTE ON FUNCTION vt_broker_host_key_init(text, text, bytea, integer),
 	vt_broker_host_key(), vt_broker_host_key_replace(bytea, bytea, integer),

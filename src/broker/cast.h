@@ -1,0 +1,88 @@
+/*
+ * The recorder's pure half (no database, no scanner): a session's output held as raw events
+ * until it is safe, then encoded as asciicast v2 lines with the known secrets redacted
+ * (docs/broker.md §"Recording and live scanning"). recorder.c decides what is safe (the scanner's
+ * bound) and stores the lines; this file only turns bytes and spans into JSON lines, so the
+ * unit tests can cut a stream at every byte.
+ *
+ * Offsets count output bytes of the session from 0. An "o" event keeps the time its bytes
+ * arrived; a slice of it released later keeps that time. Output is not always UTF-8: an
+ * incomplete trailing sequence is carried into the next event, invalid bytes become U+FFFD (one
+ * per maximal invalid subpart, as asciinema's decoder does), control bytes are JSON-escaped.
+ */
+#ifndef VT_BROKER_CAST_H
+#define VT_BROKER_CAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/util.h"
+#include "base/vbuf.h"
+#include "scan/scan.h"
+
+#define CAST_EVENT_MAX 16384        /* raw bytes of one "o" line, at most (longer ones are cut) */
+#define CAST_HEADER_MAX 2048        /* the header line */
+#define CAST_TITLE_MAX 256          /* bytes of the title / TERM kept in the header */
+#define CAST_SPANS_MAX 65536        /* redaction spans held at once (past it: fail) */
+#define CAST_MASK_RULE NULL         /* a span without a rule id masks instead of labelling */
+
+struct cast;
+
+/* New empty event queue for a recording that started at Unix time start_us. Never NULL. */
+struct cast *cast_new(int64_t start_us);
+/* Wipes the held bytes and frees; NULL-safe. */
+void cast_free(struct cast *c);
+
+/*
+ * The header line ({"version":2,"width","height","timestamp","env":{"TERM"},"title"} and a
+ * newline) appended to out. term and title may be NULL; they are cut to CAST_TITLE_MAX bytes
+ * and made valid UTF-8.
+ */
+int cast_header(int width, int height, int64_t start_us, const char *term, const char *title,
+    struct vbuf *out) VT_WUR;
+
+/* Output bytes [cast_end, cast_end + n) arrived at t_us (times never go backwards). */
+int cast_output(struct cast *c, int64_t t_us, const void *data, size_t n) VT_WUR;
+/* A window change at t_us, after the output so far. */
+int cast_resize(struct cast *c, int64_t t_us, int width, int height) VT_WUR;
+/*
+ * Bytes [start, end) are a secret: they are dropped and "[REDACTED:<rule_id>]" goes where the
+ * first of them not yet released is (overlapping spans give one label: the earliest's, a vault
+ * fingerprint's among those starting there). With
+ * rule_id NULL the bytes are masked instead: every visible character becomes '*', escape
+ * sequences, CR and LF stay (for bytes released unscanned). Spans may arrive in any order; the
+ * part below cast_released() is ignored. rule_id is copied.
+ */
+int cast_redact(struct cast *c, uint64_t start, uint64_t end, const char *rule_id) VT_WUR;
+
+/* Held bytes [start, end), borrowed until the next call that changes c; NULL if not all held. */
+const uint8_t *cast_bytes(const struct cast *c, uint64_t start, uint64_t end);
+/* Offset below which everything has been released; total output bytes. */
+uint64_t cast_released(const struct cast *c);
+uint64_t cast_end(const struct cast *c);
+/* Bytes held (raw output, events, spans). */
+size_t cast_memory(const struct cast *c);
+
+/* Receives one encoded line (with its newline), borrowed for the call. Nonzero stops. */
+typedef int (*cast_line_fn)(void *ud, const uint8_t *line, size_t n);
+/*
+ * Releases for good every event below offset upto (clamped to cast_end): "o" lines for the
+ * bytes, "r" lines for resizes that came after them. An event straddling upto is cut there.
+ */
+int cast_release(struct cast *c, uint64_t upto, cast_line_fn fn, void *ud) VT_WUR;
+/* Releases everything and the carried incomplete UTF-8 sequence (as U+FFFD): the end. */
+int cast_finish(struct cast *c, cast_line_fn fn, void *ud) VT_WUR;
+/*
+ * The lines that releasing everything now would give, appended to out, without releasing (the
+ * provisional tail): an incomplete trailing UTF-8 sequence is left out.
+ */
+int cast_preview(const struct cast *c, struct vbuf *out) VT_WUR;
+
+/*
+ * JSON string body of bytes (no quotes) appended to out, with *carry / *ncarry the incomplete
+ * sequence carried in and out (carry may be NULL: then an incomplete tail is U+FFFD).
+ */
+int cast_json_bytes(const uint8_t *p, size_t n, uint8_t carry[4], size_t *ncarry,
+    struct vbuf *out) VT_WUR;
+
+#endif
