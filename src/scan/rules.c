@@ -1358,6 +1358,44 @@ key_has(const uint8_t *m, size_t n, size_t k, size_t ke, const char *w)
 	return find_first(m, z, a, w, 1) != NOT_FOUND;
 }
 
+/*
+ * The key name around [k, ke) lower-cased once, for the many key_has questions a candidate asks
+ * (the words asked are lower case); a key longer than the buffer falls back to key_has.
+ */
+struct key_view {
+	const uint8_t *m;
+	size_t n, k, ke, len;
+	int copied;
+	uint8_t low[256];
+};
+
+static void
+key_view_init(struct key_view *v, const uint8_t *m, size_t n, size_t k, size_t ke)
+{
+	size_t a = k, z = ke, i;
+
+	while (a > 0 && is_ident(m[a - 1]))
+		a--;
+	while (z < n && is_ident(m[z]))
+		z++;
+	v->m = m;
+	v->n = n;
+	v->k = k;
+	v->ke = ke;
+	v->copied = z - a <= sizeof(v->low);
+	v->len = v->copied ? z - a : 0;
+	for (i = 0; i < v->len; i++)
+		v->low[i] = (uint8_t)to_lower(m[a + i]);
+}
+
+static int
+key_view_has(const struct key_view *v, const char *w)
+{
+	if (!v->copied)
+		return key_has(v->m, v->n, v->k, v->ke, w);
+	return contains(v->low, v->len, w, strlen(w));
+}
+
 /* Parses "<keyword><ident>{0,24}['"]?[ \t]*(:=|=>|:|=)[ \t]*['"]?" at k; the value start or 0. */
 static size_t
 assign_value_start(const uint8_t *m, size_t n, size_t k, size_t kl)
@@ -1476,6 +1514,7 @@ gen_assign(enum gen_kind kind, size_t min_len, unsigned h10, const uint8_t *m, s
     size_t *off, size_t *len)
 {
 	size_t e = strip_tail(m, n, CC_VALUE), k, v, j;
+	struct key_view kv;
 	int w, g;
 
 	/* the rightmost keyword whose assignment reaches exactly the end of the value */
@@ -1493,18 +1532,18 @@ gen_assign(enum gen_kind kind, size_t min_len, unsigned h10, const uint8_t *m, s
 			if (v == 0 || v >= e || e - v < min_len || e - v > 128 ||
 			    !all_in(m + v, e - v, CC_VALUE))
 				continue;
+			key_view_init(&kv, m, e, k, k + strlen(kw));
 			for (j = 0; j < VT_NELEM(VENDOR_KEYS); j++)
-				if (key_has(m, e, k, k + strlen(kw), VENDOR_KEYS[j]))
+				if (key_view_has(&kv, VENDOR_KEYS[j]))
 					return 0;
 			/* SecretAccessKey: 40 bytes of base64 are aws-secret-access-key's */
 			if (e - v == 40 && all_in(m + v, 40, CC_B64) &&
-			    (key_has(m, e, k, k + strlen(kw), "accesskey") ||
-				key_has(m, e, k, k + strlen(kw), "access_key") ||
-				key_has(m, e, k, k + strlen(kw), "access-key")))
+			    (key_view_has(&kv, "accesskey") || key_view_has(&kv, "access_key") ||
+				key_view_has(&kv, "access-key")))
 				return 0;
 			for (g = 0; g < (int)kind; g++)
 				for (j = 0; j < 4 && GEN_PRECEDENCE[g][j] != NULL; j++)
-					if (key_has(m, e, k, k + strlen(kw), GEN_PRECEDENCE[g][j]))
+					if (key_view_has(&kv, GEN_PRECEDENCE[g][j]))
 						return 0;
 			if (vendor_prefixed(m + v, e - v) || not_a_secret_value(m + v, e - v) ||
 			    !plausible(m + v, e - v, h10))

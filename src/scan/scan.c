@@ -234,8 +234,11 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 		*start = 0;
 		return 0;
 	}
-	if (rt->lit_len > 0) {
-		/* every match holds lit at most lit_before bytes after its start */
+	if (rt->lit_len > 0 && rt->lit_before > 0) {
+		/*
+		 * every match holds lit at most lit_before bytes after its start (a pattern that
+		 * starts with it needs no help: PCRE2 skips to its first byte)
+		 */
 		const uint8_t *w = at(s, lo), *q = memmem(w, (size_t)(e - lo), rt->lit, rt->lit_len);
 
 		if (q == NULL)
