@@ -28,6 +28,12 @@ struct cast_span {
 	int labelled;          /* its group's label (or the group's first byte) is out */
 };
 
+/* A scratch buffer wiped over what it held (not its whole capacity) when cleared. */
+struct sbuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
 struct cast_enc {
 	uint8_t carry[4];
 	size_t ncarry;
@@ -44,12 +50,70 @@ struct cast {
 	struct cast_span *sp;  /* sorted by start */
 	size_t nsp, capsp;
 	struct cast_enc enc;
-	struct vbuf *red;      /* scratch: one slice after redaction */
-	struct vbuf *line;     /* scratch: one encoded line */
+	struct sbuf red;       /* scratch: one slice after redaction */
+	struct sbuf line;      /* scratch: one encoded line */
 	int64_t last_in_t;
 };
 
 static const char REPLACEMENT[] = "\xef\xbf\xbd"; /* U+FFFD */
+
+static int
+sb_put(void *ctx, const void *data, size_t n)
+{
+	struct sbuf *b = ctx;
+	size_t nc;
+	uint8_t *np;
+
+	if (n > b->cap - b->len) {
+		if (n > VBUF_MAX_ANY - b->len)
+			return VT_ERR_TOO_LARGE;
+		nc = b->cap < 4096 ? 4096 : b->cap;
+		while (nc < b->len + n)
+			nc *= 2;
+		if ((np = malloc(nc)) == NULL)
+			return VT_ERR_NOMEM;
+		if (b->p != NULL) {
+			memcpy(np, b->p, b->len);
+			sodium_memzero(b->p, b->cap);
+			free(b->p);
+		}
+		b->p = np;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	return 0;
+}
+
+static int
+sb_puts(struct sbuf *b, const char *s)
+{
+	return sb_put(b, s, strlen(s));
+}
+
+static void
+sb_clear(struct sbuf *b)
+{
+	if (b->p != NULL)
+		sodium_memzero(b->p, b->len);
+	b->len = 0;
+}
+
+static void
+sb_free(struct sbuf *b)
+{
+	if (b->p != NULL) {
+		sodium_memzero(b->p, b->cap);
+		free(b->p);
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+static int
+vb_put(void *ctx, const void *data, size_t n)
+{
+	return vbuf_put(ctx, data, n);
+}
 
 struct cast *
 cast_new(int64_t start_us)
@@ -57,8 +121,6 @@ cast_new(int64_t start_us)
 	struct cast *c = xcalloc(1, sizeof(*c));
 
 	c->start_us = start_us;
-	c->red = vbuf_new((size_t)CAST_EVENT_MAX * (SCAN_RULE_ID_MAX + 12));
-	c->line = vbuf_new(VBUF_MAX_ANY);
 	c->last_in_t = start_us;
 	c->enc.last_t = start_us;
 	return c;
@@ -79,8 +141,8 @@ cast_free(struct cast *c)
 		free(c->sp[i].rule_id);
 	free(c->sp);
 	free(c->ev);
-	vbuf_free(c->red);
-	vbuf_free(c->line);
+	sb_free(&c->red);
+	sb_free(&c->line);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
 }
@@ -108,9 +170,8 @@ cast_end(const struct cast *c)
 size_t
 cast_memory(const struct cast *c)
 {
-	/* The two scratch buffers hold about one event each. */
 	return sizeof(*c) + c->cap + c->capev * sizeof(*c->ev) + c->capsp * sizeof(*c->sp) +
-	    8 * CAST_EVENT_MAX;
+	    c->red.cap + c->line.cap;
 }
 
 /* ---- JSON strings ----------------------------------------------------------------------------- */
@@ -143,7 +204,8 @@ utf8_lead(uint8_t b, uint8_t *lo, uint8_t *hi)
 struct jout {
 	uint8_t tmp[1024];
 	size_t n;
-	struct vbuf *out;
+	int (*put)(void *ctx, const void *p, size_t n);
+	void *ctx;
 	int r;
 };
 
@@ -151,7 +213,7 @@ static void
 jflush(struct jout *j)
 {
 	if (j->n > 0 && j->r == 0)
-		j->r = vbuf_put(j->out, j->tmp, j->n);
+		j->r = j->put(j->ctx, j->tmp, j->n);
 	j->n = 0;
 }
 
@@ -160,59 +222,91 @@ jput(struct jout *j, const void *p, size_t n)
 {
 	if (j->n + n > sizeof(j->tmp))
 		jflush(j);
+	if (n > sizeof(j->tmp)) {
+		if (j->r == 0)
+			j->r = j->put(j->ctx, p, n);
+		return;
+	}
 	memcpy(j->tmp + j->n, p, n);
 	j->n += n;
+}
+
+/* Room for k more bytes in the staging buffer (flushing it if needed). */
+static inline uint8_t *
+jroom(struct jout *j, size_t k)
+{
+	if (j->n + k > sizeof(j->tmp))
+		jflush(j);
+	return j->tmp + j->n;
 }
 
 static void
 jascii(struct jout *j, uint8_t b)
 {
 	static const char hex[] = "0123456789abcdef";
-	char e[6];
+	uint8_t *o = jroom(j, 6);
+	char e = 0;
 
 	switch (b) {
 	case '"':
-		jput(j, "\\\"", 2);
-		return;
+		e = '"';
+		break;
 	case '\\':
-		jput(j, "\\\\", 2);
-		return;
+		e = '\\';
+		break;
 	case '\n':
-		jput(j, "\\n", 2);
-		return;
+		e = 'n';
+		break;
 	case '\r':
-		jput(j, "\\r", 2);
-		return;
+		e = 'r';
+		break;
 	case '\t':
-		jput(j, "\\t", 2);
-		return;
+		e = 't';
+		break;
 	case '\b':
-		jput(j, "\\b", 2);
-		return;
+		e = 'b';
+		break;
 	case '\f':
-		jput(j, "\\f", 2);
-		return;
+		e = 'f';
+		break;
 	}
-	if (b < 0x20 || b == 0x7f) {
-		e[0] = '\\';
-		e[1] = 'u';
-		e[2] = '0';
-		e[3] = '0';
-		e[4] = hex[b >> 4];
-		e[5] = hex[b & 15];
-		jput(j, e, 6);
-		return;
+	if (e != 0) {
+		o[0] = '\\';
+		o[1] = (uint8_t)e;
+		j->n += 2;
+	} else if (b < 0x20 || b == 0x7f) {
+		o[0] = '\\';
+		o[1] = 'u';
+		o[2] = '0';
+		o[3] = '0';
+		o[4] = (uint8_t)hex[b >> 4];
+		o[5] = (uint8_t)hex[b & 15];
+		j->n += 6;
+	} else {
+		o[0] = b;
+		j->n += 1;
 	}
-	jput(j, &b, 1);
 }
 
-int
-cast_json_bytes(const uint8_t *p, size_t n, uint8_t carry[4], size_t *ncarry, struct vbuf *out)
+static inline void
+jfffd(struct jout *j)
+{
+	uint8_t *o = jroom(j, 3);
+
+	o[0] = 0xef;
+	o[1] = 0xbf;
+	o[2] = 0xbd;
+	j->n += 3;
+}
+
+static int
+json_bytes(const uint8_t *p, size_t n, uint8_t carry[4], size_t *ncarry,
+    int (*put)(void *, const void *, size_t), void *ctx)
 {
 	uint8_t cin[4], seq[4];
 	size_t nin = 0, total, i, k;
 	struct jout j;
-	int len;
+	int len, r;
 
 #define B(x) ((x) < nin ? cin[(x)] : p[(x) - nin])
 	if (carry != NULL && ncarry != NULL && *ncarry > 0) {
@@ -222,11 +316,28 @@ cast_json_bytes(const uint8_t *p, size_t n, uint8_t carry[4], size_t *ncarry, st
 		*ncarry = 0;
 	}
 	memset(&j, 0, sizeof(j));
-	j.out = out;
+	j.put = put;
+	j.ctx = ctx;
 	total = nin + n;
 	i = 0;
 	while (i < total && j.r == 0) {
-		uint8_t b = B(i), lo, hi;
+		uint8_t b, lo, hi;
+
+		/* The common case: a run of printable ASCII that needs no escape, copied at once. */
+		if (i >= nin) {
+			const uint8_t *q = p + (i - nin);
+			size_t m = total - i, run = 0;
+
+			while (run < m && q[run] >= 0x20 && q[run] < 0x7f && q[run] != '"' &&
+			    q[run] != '\\')
+				run++;
+			if (run > 0) {
+				jput(&j, q, run);
+				i += run;
+				continue;
+			}
+		}
+		b = B(i);
 
 		if (b < 0x80) {
 			jascii(&j, b);
@@ -234,7 +345,7 @@ cast_json_bytes(const uint8_t *p, size_t n, uint8_t carry[4], size_t *ncarry, st
 			continue;
 		}
 		if ((len = utf8_lead(b, &lo, &hi)) == 0) {
-			jput(&j, REPLACEMENT, 3);
+			jfffd(&j);
 			i++;
 			continue;
 		}
@@ -258,16 +369,23 @@ cast_json_bytes(const uint8_t *p, size_t n, uint8_t carry[4], size_t *ncarry, st
 			*ncarry = k;
 			i += k;
 		} else {
-			jput(&j, REPLACEMENT, 3); /* the maximal invalid subpart */
+			jfffd(&j); /* the maximal invalid subpart */
 			i += k;
 		}
 	}
 #undef B
 	jflush(&j);
+	r = j.r;
 	sodium_memzero(&j, sizeof(j));
 	sodium_memzero(seq, sizeof(seq));
 	sodium_memzero(cin, sizeof(cin));
-	return j.r;
+	return r;
+}
+
+int
+cast_json_bytes(const uint8_t *p, size_t n, uint8_t carry[4], size_t *ncarry, struct vbuf *out)
+{
+	return json_bytes(p, n, carry, ncarry, vb_put, out);
 }
 
 /* ---- header ----------------------------------------------------------------------------------- */
@@ -492,7 +610,7 @@ esc_len(const uint8_t *p, size_t n)
 }
 
 static int
-mask_into(const uint8_t *p, size_t n, struct vbuf *out)
+mask_into(const uint8_t *p, size_t n, struct sbuf *out)
 {
 	size_t i = 0, k;
 	int r = 0;
@@ -500,15 +618,15 @@ mask_into(const uint8_t *p, size_t n, struct vbuf *out)
 	while (i < n && r == 0) {
 		if (p[i] == 0x1b) {
 			k = esc_len(p + i, n - i);
-			r = vbuf_put(out, p + i, k);
+			r = sb_put(out, p + i, k);
 			i += k;
 		} else if (p[i] < 0x20 || p[i] == 0x7f) {
-			r = vbuf_put(out, p + i, 1);
+			r = sb_put(out, p + i, 1);
 			i++;
 		} else if (p[i] >= 0x80 && p[i] <= 0xbf) {
 			i++; /* a continuation byte: its character already became one '*' */
 		} else {
-			r = vbuf_put(out, "*", 1);
+			r = sb_put(out, "*", 1);
 			i++;
 		}
 	}
@@ -521,7 +639,7 @@ mask_into(const uint8_t *p, size_t n, struct vbuf *out)
  */
 static int
 redact_slice(const struct cast *c, struct cast_span *sp, size_t nsp, uint64_t a, uint64_t b,
-    struct vbuf *out)
+    struct sbuf *out)
 {
 	uint64_t p = a, e, next;
 	size_t i, first;
@@ -542,7 +660,7 @@ redact_slice(const struct cast *c, struct cast_span *sp, size_t nsp, uint64_t a,
 			for (i = 0; i < nsp; i++)
 				if (sp[i].start > p && sp[i].start < next)
 					next = sp[i].start;
-			r = vbuf_put(out, at(c, p), (size_t)(next - p));
+			r = sb_put(out, at(c, p), (size_t)(next - p));
 			p = next;
 			continue;
 		}
@@ -576,11 +694,11 @@ redact_slice(const struct cast *c, struct cast_span *sp, size_t nsp, uint64_t a,
 		if (mask_only) {
 			r = mask_into(at(c, p), (size_t)(next - p), out);
 		} else if (!has_label && first < nsp) {
-			r = vbuf_put_cstr(out, "[REDACTED:");
+			r = sb_puts(out, "[REDACTED:");
 			if (r == 0)
-				r = vbuf_put_cstr(out, sp[first].rule_id);
+				r = sb_puts(out, sp[first].rule_id);
 			if (r == 0)
-				r = vbuf_put_cstr(out, "]");
+				r = sb_puts(out, "]");
 		}
 		for (i = 0; i < nsp; i++)
 			if (sp[i].end > p && sp[i].start < e)
@@ -609,24 +727,24 @@ emit_o(struct cast *c, struct cast_span *sp, size_t nsp, struct cast_enc *enc, i
 	size_t body;
 	int r;
 
-	vbuf_reset(c->red);
-	vbuf_reset(c->line);
-	if ((r = redact_slice(c, sp, nsp, a, b, c->red)) != 0)
+	sb_clear(&c->red);
+	sb_clear(&c->line);
+	if ((r = redact_slice(c, sp, nsp, a, b, &c->red)) != 0)
 		return r;
 	fmt_time(c, t_us, ts, sizeof(ts));
-	if ((r = vbuf_put_cstr(c->line, "[")) != 0 || (r = vbuf_put_cstr(c->line, ts)) != 0 ||
-	    (r = vbuf_put_cstr(c->line, ", \"o\", \"")) != 0)
+	if ((r = sb_puts(&c->line, "[")) != 0 || (r = sb_puts(&c->line, ts)) != 0 ||
+	    (r = sb_puts(&c->line, ", \"o\", \"")) != 0)
 		return r;
-	body = vbuf_len(c->line);
-	if ((r = cast_json_bytes(vbuf_ptr(c->red), vbuf_len(c->red), enc->carry, &enc->ncarry,
-	    c->line)) != 0)
+	body = c->line.len;
+	if ((r = json_bytes(c->red.p, c->red.len, enc->carry, &enc->ncarry, sb_put,
+	    &c->line)) != 0)
 		return r;
 	enc->last_t = t_us;
-	if (vbuf_len(c->line) == body)
+	if (c->line.len == body)
 		return 0;
-	if ((r = vbuf_put_cstr(c->line, "\"]\n")) != 0)
+	if ((r = sb_puts(&c->line, "\"]\n")) != 0)
 		return r;
-	return fn(ud, vbuf_ptr(c->line), vbuf_len(c->line)) != 0 ? VT_ERR_INTERNAL : 0;
+	return fn(ud, c->line.p, c->line.len) != 0 ? VT_ERR_INTERNAL : 0;
 }
 
 static int
