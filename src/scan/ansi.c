@@ -289,6 +289,10 @@ scan_ansi_filter(struct scan_ansi *a, const uint8_t *in, size_t n, uint8_t *out,
 				i++;
 			continue;
 		}
+		if (b == '\r' && a->ncr == 0 && i + 1 < n && in[i + 1] == '\n') {
+			i++; /* a tty's line end: CR LF -> LF, the LF is the next kept byte */
+			continue;
+		}
 		if (b == '\r') {
 			if (a->ncr == SCAN_CR_RUN_MAX && (r = flush_crs(a, &o, gm)) != 0)
 				return r;
