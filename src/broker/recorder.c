@@ -24,6 +24,12 @@
 #define RECORDER_SLICE 16384         /* output fed per step: bounds what is held at once */
 #define RECORDER_SEEN_HASH 16        /* bytes of a keyed hash of one exposure */
 #define RECORDER_SEEN_MAX (1u << 20) /* distinct exposures remembered (past it: fail closed) */
+/*
+ * Escape bytes held beyond the scanner's window before the oldest pending output is released
+ * masked. Four times the redactor's slack: a colourful full-screen program (one visible byte in
+ * ten or more) keeps a 16 KiB window of text stretched over 160 KiB and more of output.
+ */
+#define RECORDER_HOLD_SLACK (4 * (uint64_t)SCAN_REDACT_ANSI_SLACK)
 
 struct found {
 	const char *rule_id;         /* borrowed from the db / fingerprint set */
@@ -460,7 +466,7 @@ recorder_open(struct db_pool *pool, struct keyring *kr, const struct scan_db *db
 	randombytes_buf(r->hkey, sizeof(r->hkey));
 	if ((rc = scan_stream_open(db, fps, &r->st)) != 0)
 		goto fail;
-	r->hard_window = (uint64_t)scan_stream_window(db, fps) + SCAN_REDACT_ANSI_SLACK;
+	r->hard_window = (uint64_t)scan_stream_window(db, fps) + RECORDER_HOLD_SLACK;
 	r->cast = cast_new(prm->start_us);
 	r->chunk = vbuf_new(ENVELOPE_PLAINTEXT_MAX);
 	r->prov = vbuf_new(ENVELOPE_PLAINTEXT_MAX);

@@ -9,11 +9,11 @@
  * once no secret can still start in them (below scan_stream_safe_orig, or the session ended);
  * until then they sit in a provisional chunk rewritten at most RECORDER_FLUSH_MS after they
  * arrived, so a crash loses at most the last second and a detected secret is never in a final
- * chunk. Bytes held past the scanner's window plus SCAN_REDACT_ANSI_SLACK (only escape-heavy
- * output gets there) are written masked ('*'), never in clear unscanned. Scanning runs whether
- * or not the session is recorded. An exposure is one per stored secret (fingerprint label) or
- * per value (a rule's match; a value both a rule and a fingerprint find is one exposure,
- * reported as the fingerprint's when they come together).
+ * chunk. Bytes held past the scanner's window plus 4 x SCAN_REDACT_ANSI_SLACK (only
+ * escape-heavy output gets there) are written masked ('*'), never in clear unscanned. Scanning
+ * runs whether or not the session is recorded. An exposure is one per stored secret
+ * (fingerprint label) or per value (a rule's match; a value both a rule and a fingerprint find
+ * is one exposure, reported as the fingerprint's when they come together).
  *
  * A recorder belongs to one thread (the session's). It writes chunks in its own short
  * transactions under the org's RLS context.
