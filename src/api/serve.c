@@ -27,6 +27,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/num.h"
+#include "broker/broker.h"
 #include "crypto/hash.h"
 #include "db/cluster.h"
 #include "db/migrate.h"
@@ -316,6 +317,7 @@ cmd_server_main(int argc, char **argv)
 	struct http_server *http = NULL;
 	char merr[MIGRATE_ERR_MAX], cerr[CLUSTER_ERR_MAX];
 	const char *data_dir = NULL, *app_conn, *owner_conn;
+	struct db_pool *broker_pool = NULL;
 	sigset_t set;
 	int i, dev_mode = 0, port = 0, rc = 1, unclean = 0;
 
@@ -448,6 +450,29 @@ cmd_server_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (app.cfg.ssh_broker_port >= 0) {
+		/* Its own connections: 500 sessions starting at once must not starve the API. */
+		struct broker_config bc = {
+			.bind_address = app.cfg.ssh_broker_bind != NULL ? app.cfg.ssh_broker_bind :
+			    app.cfg.bind_address,
+			.port = app.cfg.ssh_broker_port,
+			.max_sessions = app.cfg.ssh_broker_max_sessions,
+			.public_host = app.cfg.ssh_broker_public_host,
+			.idle_timeout_ms = app.cfg.ssh_broker_login_timeout_ms,
+		};
+		char berr[BROKER_ERR_MAX];
+
+		if (db_pool_open(app_conn, BROKER_DB_POOL_SIZE, &broker_pool) != 0) {
+			log_fatal("refusing to start: the SSH broker cannot connect to the database");
+			goto out;
+		}
+		if (broker_start(&bc, broker_pool, app.keyring, app.scan_db, &app.broker,
+		    berr) != 0) {
+			log_fatal("refusing to start: %s (SSH_BROKER_PORT=off disables the broker)",
+			    berr);
+			goto out;
+		}
+	}
 	app.env.pool = app.pool;
 	app.env.keyring = app.keyring;
 	app.env.jwt_key = app.cfg.jwt_secret;
@@ -497,6 +522,8 @@ cmd_server_main(int argc, char **argv)
 	rc = unclean;
  out:
 	http_server_stop(http);
+	broker_stop(app.broker);
+	db_pool_close(broker_pool);
 	scan_db_free(app.scan_db);
 	sequencer_stop(app.sequencer);
 	audit_keys_free(app.audit_keys);
@@ -656,6 +683,11 @@ cmd_operator_main(int argc, char **argv)
 	}
 	if (vault_rotate_master(app.pool, app.keyring, settle, &rep, verr) != 0) {
 		log_fatal("rotate-master: %s", verr);
+		goto out;
+	}
+	if ((i = broker_host_key_rewrap(app.pool, app.keyring)) != 0) {
+		log_fatal("rotate-master: the SSH broker's host key was not re-wrapped (%s); run "
+			  "the rotation again", vt_err_str(i));
 		goto out;
 	}
 	printf("master key version %u is current; re-wrapped %llu secret versions in %llu "

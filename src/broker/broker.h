@@ -20,6 +20,7 @@
 #include "scan/scan.h"
 
 #define BROKER_ERR_MAX 256
+#define BROKER_DB_POOL_SIZE 4 /* the broker's own database connections (not the API's) */
 
 struct broker_config {
 	const char *bind_address;  /* borrowed */
@@ -53,9 +54,10 @@ void broker_stop(struct broker *b);
  * kind "broker_host_key") by the first server that needs it.
  */
 struct secmem;
-int broker_host_key_load(struct db_pool *pool, struct keyring *kr, struct secmem **priv_b64,
+int broker_host_key_load(struct db_pool *pool, const struct keyring *kr, struct secmem **priv_b64,
     char **public_line, char err[static BROKER_ERR_MAX]) VT_WUR;
-/* Rotation: re-wraps the sealed host key under master key version `to` if it is older. */
-int broker_host_key_rewrap(struct db_pool *pool, struct keyring *kr, uint32_t to, int *done) VT_WUR;
+/* Rotation: re-wraps the sealed host key under the keyring's current master key version (a no-op
+ * when it is already, or when no server has created it yet). */
+int broker_host_key_rewrap(struct db_pool *pool, const struct keyring *kr) VT_WUR;
 
 #endif
