@@ -23,7 +23,7 @@
 #                                          (KEY a name under $SSHD_KEYS; "-": $SSHD_PASSWORD)
 #   broker_ssh KEY PROFILE [OPTS...] [-- CMD...]        ssh to the broker with a login key
 #   broker_ssh_ticket TICKET PROFILE [OPTS...] [-- CMD...] ... with a one-time ticket
-#   client_key NAME                        a fresh login key in $VT_CLIENT (prints its path)
+#   client_key NAME [TYPE]                 a fresh login key in $VT_CLIENT (prints its path)
 #   sshd_key_b64 KEY                       a target key's private base64 body (for leak checks)
 #   sshd_log [NAME]                        the instance's log file
 #
@@ -63,7 +63,7 @@ _sshd_kill_tree() {
 	kids=$(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ') || true
 	kill -TERM "$pid" 2>/dev/null || true
 	# shellcheck disable=SC2086
-	[ -n "$kids" ] && kill -TERM $kids 2>/dev/null
+	[ -n "$kids" ] && kill -TERM $kids 2>/dev/null || true # (they may have gone already)
 	for _ in $(seq 1 50); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
@@ -325,8 +325,9 @@ broker_ssh_ticket() {
 	return "$rc"
 }
 
-# client_key NAME: a fresh Ed25519 login key for the broker in $VT_CLIENT; prints its path.
+# client_key NAME [TYPE]: a fresh login key for the broker in $VT_CLIENT (Ed25519 by default, or
+# rsa, ecdsa); prints its path.
 client_key() {
-	ssh-keygen -q -t ed25519 -N '' -C "vt-client-$1" -f "$VT_CLIENT/$1"
+	ssh-keygen -q -t "${2:-ed25519}" -N '' -C "vt-client-$1" -f "$VT_CLIENT/$1"
 	printf '%s' "$VT_CLIENT/$1"
 }
