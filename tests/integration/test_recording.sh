@@ -222,7 +222,7 @@ exec 9<"$VT_TMP/crash.fifo"
 read -r -u 9 _ S3 || true
 read -r -u 9 fed || true
 expect_eq fed "$fed" "the crashing driver fed its input"
-sleep 1.6
+sleep 2
 kill -KILL "$CRASH_PID"
 wait "$CRASH_PID" 2>/dev/null || true
 exec 9<&-
