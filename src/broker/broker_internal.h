@@ -19,6 +19,9 @@
 #define BROKER_UPSTREAM_TIMEOUT_S 15   /* TCP connect + key exchange + auth upstream */
 #define BROKER_COMMAND_MAX 16384       /* bytes of an exec request */
 #define BROKER_RELAY_BUF (64 * 1024)   /* bytes moved per read */
+#define BROKER_HEARTBEAT_MS 30000      /* a running session's row is touched this often */
+#define BROKER_SWEEP_MS 60000          /* how often a server closes sessions of dead servers */
+#define BROKER_STALE_S 120             /* a session silent this long has no server any more */
 
 /* What the broker and its upstream connections accept: modern algorithms only (docs/broker.md). */
 #define BROKER_KEX "curve25519-sha256,curve25519-sha256@libssh.org"

@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/secmem.h"
 #include "base/util.h"
+#include "base/vtime.h"
 
 struct conn {
 	struct broker *b;
@@ -109,24 +110,60 @@ accept_one(struct broker *b)
 	pthread_attr_destroy(&attr);
 }
 
+/* Closes sessions a crashed server left open (their heartbeat stopped). */
+static void
+sweep(struct broker *b)
+{
+	struct db_tx *tx = NULL;
+	struct db_params prm;
+	struct db_res *res = NULL;
+	int64_t n = 0;
+	int r;
+
+	db_params_init(&prm);
+	db_param_int(&prm, BROKER_STALE_S);
+	if ((r = db_tx_begin(b->pool, &tx)) == 0 &&
+	    (r = db_query(tx, "SELECT vt_terminal_sessions_sweep($1)", &prm, &res)) == 0 &&
+	    (r = db_res_int(res, 0, 0, &n)) == 0)
+		r = db_tx_commit(tx);
+	else
+		db_tx_rollback(tx);
+	db_params_free(&prm);
+	db_res_free(res);
+	if (r != 0)
+		log_warn("ssh broker: cannot close sessions left open by a stopped server (%s)",
+		    vt_err_str(r));
+	else if (n > 0)
+		log_info("ssh broker: closed %lld session(s) left open by a stopped server as "
+			 "interrupted", (long long)n);
+}
+
 static void *
 acceptor_main(void *arg)
 {
 	struct broker *b = arg;
 	struct pollfd pf[2];
+	uint64_t next_sweep = 0;
+	int n;
 
 	pf[0].fd = ssh_bind_get_fd(b->bind);
 	pf[0].events = POLLIN;
 	pf[1].fd = b->wake[0];
 	pf[1].events = POLLIN;
 	while (!atomic_load(&b->stopping)) {
+		if (vtime_mono_ms() >= next_sweep) {
+			sweep(b);
+			next_sweep = vtime_mono_ms() + BROKER_SWEEP_MS;
+		}
 		pf[0].revents = pf[1].revents = 0;
-		if (poll(pf, 2, -1) < 0) {
+		if ((n = poll(pf, 2, BROKER_SWEEP_MS)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("ssh broker: poll: %s", strerror(errno));
 			break;
 		}
+		if (n == 0)
+			continue;
 		if (pf[1].revents != 0)
 			break;
 		if (pf[0].revents & POLLIN)

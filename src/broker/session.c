@@ -780,6 +780,30 @@ pump(struct bsession *s, ssh_channel src, ssh_channel dst, int is_stderr, int ou
 	}
 }
 
+/* Tells the other servers this session is alive (and how far it got). */
+static void
+heartbeat(struct bsession *s)
+{
+	struct db_tx *tx = NULL;
+	struct db_params prm;
+	int r;
+
+	db_params_init(&prm);
+	db_param_uuid(&prm, &s->sid);
+	db_param_int(&prm, (int64_t)s->bytes_in);
+	db_param_int(&prm, (int64_t)s->bytes_out);
+	if ((r = db_tx_begin_as(s->b->pool, &s->login.org_id, NULL, &tx)) == 0 &&
+	    (r = db_exec_one(tx, "UPDATE terminal_sessions SET heartbeat_at = now(), bytes_in = $2, "
+				 "bytes_out = $3 WHERE id = $1 AND ended_at IS NULL", &prm)) == 0)
+		r = db_tx_commit(tx);
+	else
+		db_tx_rollback(tx);
+	db_params_free(&prm);
+	if (r != 0)
+		log_warn("ssh broker: session %s: heartbeat not written (%s)", s->sid_s,
+		    vt_err_str(r));
+}
+
 /* The relay loop. Returns when either side is done. */
 static void
 relay(struct bsession *s)
@@ -787,6 +811,7 @@ relay(struct bsession *s)
 	uint8_t *buf = xmalloc(BROKER_RELAY_BUF);
 	int progress, a, b, c, timeout;
 	int64_t now, dl;
+	uint64_t next_beat = vtime_mono_ms() + BROKER_HEARTBEAT_MS;
 
 	if (ssh_event_add_session(s->ev, s->up) != SSH_OK) {
 		free(buf);
@@ -846,6 +871,10 @@ relay(struct bsession *s)
 		if (ssh_channel_is_closed(s->ch) || !ssh_is_connected(s->ss)) {
 			s->end_reason = "closed";
 			break;
+		}
+		if (vtime_mono_ms() >= next_beat) {
+			heartbeat(s);
+			next_beat = vtime_mono_ms() + BROKER_HEARTBEAT_MS;
 		}
 		now = vtime_now_us();
 		if (recorder_tick(s->rec, now) != 0) {

@@ -179,6 +179,21 @@ ALTER TABLE terminal_sessions FORCE ROW LEVEL SECURITY;
 CREATE POLICY terminal_sessions_tenant ON terminal_sessions
 	USING (org_id = (SELECT vt_current_org()))
 	WITH CHECK (org_id = (SELECT vt_current_org()));
+-- Only the owner role (the sweep below) sees across orgs.
+CREATE POLICY terminal_sessions_definer ON terminal_sessions TO CURRENT_USER USING (true)
+	WITH CHECK (true);
+
+-- Sessions a crashed server left open: every running session's server bumps heartbeat_at at least
+-- every 30 s, so one silent for p_stale_s seconds has no server any more. It is closed as
+-- "interrupted" at its last heartbeat (its recording holds everything up to the last second).
+-- Any server may sweep (across orgs, hence a definer function that touches nothing else).
+CREATE FUNCTION vt_terminal_sessions_sweep(p_stale_s integer) RETURNS integer
+	LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+	WITH u AS (UPDATE terminal_sessions SET ended_at = heartbeat_at, end_reason = 'interrupted'
+		WHERE ended_at IS NULL AND heartbeat_at < now() - make_interval(secs => p_stale_s)
+		RETURNING 1)
+	SELECT count(*)::integer FROM u
+$$;
 
 -- A recording is asciicast v2 cut into chunks, each sealed as an envelope of kind
 -- "recording_chunk" (org, record = session id, version = seq + 1). Chunk seq holds asciicast
@@ -218,5 +233,5 @@ GRANT SELECT, INSERT, DELETE ON recording_chunks TO {{app_role}};
 GRANT UPDATE (final, key_version, envelope, written_at) ON recording_chunks TO {{app_role}};
 GRANT EXECUTE ON FUNCTION vt_broker_host_key_init(text, text, bytea, integer),
 	vt_broker_host_key(), vt_broker_host_key_replace(bytea, bytea, integer),
-	vt_ssh_key_lookup(text), vt_ssh_ticket_consume(bytea)
+	vt_ssh_key_lookup(text), vt_ssh_ticket_consume(bytea), vt_terminal_sessions_sweep(integer)
 	TO {{app_role}};
