@@ -3,6 +3,7 @@
  * the HTTP API. This file is only the subcommand table.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/app.h"
@@ -34,10 +35,23 @@ static const struct command COMMANDS[] = {
 	{ "vault", cmd_vault_main, "vaults: ls, create, rm, members, grant, revoke" },
 	{ "secret", cmd_secret_main, "secrets: put, get, reveal, ls, rm, totp" },
 	{ "scan", cmd_scan_main, "find credentials in a file or stdin, locally (no server)" },
+	{ "ssh", cmd_ssh_main, "connect through the SSH broker; keys, profiles" },
 	{ "recording", cmd_recording_main, "terminal sessions' recordings: ls, cat, play, get" },
 	{ "version", cmd_version_main, "print the version" },
 	{ "help", cmd_help_main, "this list" },
 };
+
+static int
+is_command(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(COMMANDS) / sizeof(COMMANDS[0]); i++)
+		if (strcmp(s, COMMANDS[i].name) == 0)
+			return 1;
+	return strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0 || strcmp(s, "-v") == 0 ||
+	    strcmp(s, "--version") == 0;
+}
 
 /* `version` and `help` take no arguments but -h/--help (0 if the caller should go on). */
 static int
@@ -97,6 +111,13 @@ main(int argc, char **argv)
 
 	/* Request bodies (passwords) and responses (tokens) are wiped when jansson frees them. */
 	json_use_wiping_allocator();
+	/*
+	 * Run by ssh as SSH_ASKPASS under `vaultterm ssh`: the only argument is ssh's prompt, which
+	 * is never a command name. Print the ticket and nothing else.
+	 */
+	if (getenv("VAULTTERM_ASKPASS_TICKET") != NULL && argc <= 2 &&
+	    (argc < 2 || !is_command(argv[1])))
+		return cmd_ssh_askpass(getenv("VAULTTERM_ASKPASS_TICKET"));
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

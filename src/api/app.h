@@ -97,6 +97,16 @@ int api_audit_proof_inclusion(struct http_req *req);
 int api_audit_proof_consistency(struct http_req *req);
 int api_audit_export(struct http_req *req);
 int api_audit_public_key(struct http_req *req);
+int api_ssh_keys_create(struct http_req *req);
+int api_ssh_keys_list(struct http_req *req);
+int api_ssh_keys_delete(struct http_req *req);
+int api_ssh_profiles_create(struct http_req *req);
+int api_ssh_profiles_list(struct http_req *req);
+int api_ssh_profiles_get(struct http_req *req);
+int api_ssh_profiles_patch(struct http_req *req);
+int api_ssh_profiles_delete(struct http_req *req);
+int api_ssh_tickets_create(struct http_req *req);
+int api_ssh_broker(struct http_req *req);
 
 /* `vaultterm server` and `vaultterm migrate` (serve.c). */
 int cmd_server_main(int argc, char **argv);

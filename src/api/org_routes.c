@@ -6,6 +6,7 @@
 
 #include "authz/authz.h"
 #include "base/err.h"
+#include "broker/profiles.h"
 
 int
 api_orgs_current(struct http_req *req)
@@ -21,22 +22,47 @@ api_orgs_current(struct http_req *req)
 	return 0;
 }
 
+/* PATCH {name?, recording_enabled?}: renaming takes the owner, the recording switch an admin. */
 int
 api_orgs_rename(struct http_req *req)
 {
 	static const struct jfield fields[] = {
-		{ "name", JF_TEXT, 1, 1, AUTH_ORG_NAME_MAX },
+		{ "name", JF_TEXT, 0, 1, AUTH_ORG_NAME_MAX },
+		{ "recording_enabled", JF_BOOL, 0, 0, 0 },
 	};
 	struct audit_actor who;
+	const json_t *rec;
 	json_t *body = NULL, *out = NULL;
 	int r;
 
-	if ((r = api_require(req, ORG_PERM_MANAGE_ORG)) != 0)
+	if ((r = api_require(req, ORG_PERM_VIEW)) != 0)
 		return r;
 	if ((r = http_body_json(req, fields, VT_NELEM(fields), &body)) != 0)
 		return r;
+	rec = json_null_as_absent(json_object_get(body, "recording_enabled"));
+	if (json_get_str(body, "name") == NULL && rec == NULL) {
+		json_decref(body);
+		return http_fail(req, VT_ERR_VALIDATION, "nothing to change: send name or "
+		    "recording_enabled");
+	}
 	api_actor(req, &who);
-	r = org_rename(req->tx, json_get_str(body, "name"), &who, &out);
+	if (rec != NULL) {
+		r = ssh_org_recording_set(req->tx, &req->principal, json_is_true(rec), &who);
+		if (r == VT_ERR_FORBIDDEN) {
+			json_decref(body);
+			return http_fail(req, r, "changing recording_enabled needs the admin or owner "
+			    "role");
+		}
+	}
+	if (r == 0 && json_get_str(body, "name") != NULL) {
+		if ((r = api_require(req, ORG_PERM_MANAGE_ORG)) != 0) {
+			json_decref(body);
+			return r;
+		}
+		r = org_rename(req->tx, json_get_str(body, "name"), &who, &out);
+	} else if (r == 0) {
+		r = org_current(req->tx, &out);
+	}
 	json_decref(body);
 	if (r != 0)
 		return http_fail(req, r, NULL);

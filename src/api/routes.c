@@ -56,6 +56,16 @@ const struct http_route API_ROUTES[] = {
 	{ HTTP_POST, "/api/vault/scan", api_vault_scan, ROUTE_AUTH },
 	{ HTTP_GET, "/api/terminal/sessions", api_terminal_sessions_list, ROUTE_AUTH },
 	{ HTTP_GET, "/api/terminal/sessions/{id}/recording", api_terminal_recording, ROUTE_AUTH },
+	{ HTTP_POST, "/api/ssh/keys", api_ssh_keys_create, ROUTE_AUTH },
+	{ HTTP_GET, "/api/ssh/keys", api_ssh_keys_list, ROUTE_AUTH },
+	{ HTTP_DELETE, "/api/ssh/keys/{id}", api_ssh_keys_delete, ROUTE_AUTH },
+	{ HTTP_POST, "/api/ssh/profiles", api_ssh_profiles_create, ROUTE_AUTH },
+	{ HTTP_GET, "/api/ssh/profiles", api_ssh_profiles_list, ROUTE_AUTH },
+	{ HTTP_GET, "/api/ssh/profiles/{id}", api_ssh_profiles_get, ROUTE_AUTH },
+	{ HTTP_PATCH, "/api/ssh/profiles/{id}", api_ssh_profiles_patch, ROUTE_AUTH },
+	{ HTTP_DELETE, "/api/ssh/profiles/{id}", api_ssh_profiles_delete, ROUTE_AUTH },
+	{ HTTP_POST, "/api/ssh/tickets", api_ssh_tickets_create, ROUTE_AUTH },
+	{ HTTP_GET, "/api/ssh/broker", api_ssh_broker, ROUTE_AUTH },
 };
 
 const size_t API_ROUTES_COUNT = VT_NELEM(API_ROUTES);

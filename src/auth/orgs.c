@@ -25,15 +25,16 @@ org_current(struct db_tx *tx, json_t **out)
 	int r;
 
 	*out = NULL;
-	if ((r = db_query(tx, "SELECT id, name, " DB_SQL_RFC3339("created_at") " FROM orgs", NULL,
-	    &res)) != 0)
+	if ((r = db_query(tx, "SELECT id, name, " DB_SQL_RFC3339("created_at") ", "
+			      "recording_enabled FROM orgs", NULL, &res)) != 0)
 		return r;
 	if (db_res_rows(res) != 1) {
 		db_res_free(res);
 		return VT_ERR_NOT_FOUND;
 	}
-	*out = json_packx("{s:s, s:s, s:s}", "id", db_res_text(res, 0, 0), "name",
-	    db_res_text(res, 0, 1), "created_at", db_res_text(res, 0, 2));
+	*out = json_packx("{s:s, s:s, s:s, s:b}", "id", db_res_text(res, 0, 0), "name",
+	    db_res_text(res, 0, 1), "created_at", db_res_text(res, 0, 2), "recording_enabled",
+	    db_res_bool(res, 0, 3));
 	db_res_free(res);
 	return 0;
 }

@@ -201,6 +201,12 @@ config_dir(void)
 	return xasprintf("%s/.vaultterm", home);
 }
 
+char *
+cli_config_dir(void)
+{
+	return config_dir();
+}
+
 static char *
 token_path(void)
 {

@@ -104,6 +104,9 @@ char *cli_urlencode(const char *s);
  * Returns a heap string (caller wipes with vt_str_wipe_free) or NULL. */
 char *cli_read_secret(const char *prompt, int from_stdin);
 
+/* The CLI's config directory ($VAULTTERM_CONFIG_DIR or ~/.vaultterm), or NULL. Caller frees. */
+char *cli_config_dir(void);
+
 /* Token storage. */
 int cli_token_save(const char *token);
 int cli_token_delete(void);
@@ -131,6 +134,12 @@ int cmd_audit_main(int argc, char **argv);
 int cmd_vault_main(int argc, char **argv);
 int cmd_secret_main(int argc, char **argv);
 int cmd_scan_main(int argc, char **argv);
+int cmd_ssh_main(int argc, char **argv);
+/*
+ * `vaultterm` run by ssh as its SSH_ASKPASS program (cmd_ssh.c): prints the ticket that
+ * `vaultterm ssh` put in VAULTTERM_ASKPASS_TICKET, and a newline. Returns the exit code.
+ */
+int cmd_ssh_askpass(const char *ticket);
 int cmd_recording_main(int argc, char **argv);
 
 /*
