@@ -156,7 +156,7 @@ cast_released(const struct cast *c)
 const uint8_t *
 cast_bytes(const struct cast *c, uint64_t start, uint64_t end)
 {
-	if (start < c->released || end > c->end || start > end)
+	if (c->buf == NULL || start < c->released || end > c->end || start > end)
 		return NULL;
 	return c->buf + c->head + (size_t)(start - c->released);
 }
@@ -816,8 +816,10 @@ cast_release(struct cast *c, uint64_t upto, cast_line_fn fn, void *ud)
 	if (c->evhead == c->nev)
 		c->evhead = c->nev = 0;
 	drop = upto - c->released;
-	sodium_memzero(c->buf + c->head, (size_t)drop);
-	c->head += (size_t)drop;
+	if (drop > 0) {
+		sodium_memzero(c->buf + c->head, (size_t)drop);
+		c->head += (size_t)drop;
+	}
 	c->released = upto;
 	if (c->head == c->len)
 		c->head = c->len = 0;
