@@ -23,6 +23,7 @@
 
 #define RECORDER_SLICE 16384         /* output fed per step: bounds what is held at once */
 #define RECORDER_SEEN_HASH 16        /* bytes of a keyed hash of one exposure */
+#define RECORDER_CHUNK_SETTLE (16 * 1024) /* released lines a flush makes final at once */
 #define RECORDER_SEEN_MAX (1u << 20) /* distinct exposures remembered (past it: fail closed) */
 /*
  * Escape bytes held beyond the scanner's window before the oldest pending output is released
@@ -490,11 +491,17 @@ tick(struct recorder *r, int64_t now)
 	if (!r->record || !r->dirty || r->bytes_out == 0 ||
 	    now < r->dirty_since + (int64_t)RECORDER_FLUSH_MS * 1000)
 		return 0;
+	/*
+	 * Released lines past RECORDER_CHUNK_SETTLE go final now, so a slow trickle of output does
+	 * not rewrite a growing chunk every second; the provisional row then holds the rest.
+	 */
+	if (vbuf_len(r->chunk) >= RECORDER_CHUNK_SETTLE && (rc = chunk_finalize(r)) != 0)
+		return rc;
 	vbuf_reset(r->prov);
 	if ((rc = vbuf_put(r->prov, vbuf_ptr(r->chunk), vbuf_len(r->chunk))) != 0 ||
 	    (rc = cast_preview(r->cast, r->prov)) != 0)
 		return rc;
-	if ((rc = chunk_store(r, r->seq, 0, r->prov)) != 0)
+	if (vbuf_len(r->prov) > 0 && (rc = chunk_store(r, r->seq, 0, r->prov)) != 0)
 		return rc;
 	vbuf_reset(r->prov);
 	r->dirty = 0;

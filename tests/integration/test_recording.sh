@@ -13,7 +13,8 @@
 #    output are in the cluster files (heap and WAL) after CHECKPOINT (positive control: an e-mail);
 #  - a driver killed with SIGKILL mid-session leaves a readable recording of everything it was
 #    given more than a second before, still without the secret;
-#  - an empty session and a session with recording off store nothing (404);
+#  - an empty session and a session with recording off store nothing (404); slow output is
+#    flushed every second and settles into final chunks;
 #  - master key rotation re-wraps every chunk and the recording reads the same after it;
 #  - a moved or missing chunk makes the recording refuse to open (500, not a partial file).
 . "$(dirname "$0")/lib.sh"
@@ -210,6 +211,18 @@ get_cast "$S_OFF" "$A_JWT" "$VT_TMP/x"
 expect_status 404 "recording off: nothing stored"
 expect_eq 0 "$(psql_super "SELECT count(*) FROM recording_chunks WHERE session_id IN
 	('$S_EMPTY', '$S_OFF')")" "no chunk rows for them"
+
+# ---- slow output: flushed every second, settled into final chunks --------------------------------
+make_output "$VT_TMP/out4" 600
+expected "$VT_TMP/out4" >"$VT_TMP/want4"
+drive "$A_USER" --max-slice 300 --delay-ms 15 <"$VT_TMP/out4"
+S4=$SID
+expect_eq "t" "$(psql_super "SELECT count(*) >= 2 AND bool_and(final) FROM recording_chunks
+	WHERE session_id = '$S4'")" "a slow session's flushes left several final chunks"
+get_cast "$S4" "$A_JWT" "$VT_TMP/c4"
+expect_status 200 "the slow session's recording"
+cast_output "$VT_TMP/c4" >"$VT_TMP/got4"
+cmp -s "$VT_TMP/want4" "$VT_TMP/got4" && pass || fail "the slow session's recording is not exact"
 
 # ---- a crash: everything older than a second is readable ---------------------------------------
 make_output "$VT_TMP/out3" 3000
