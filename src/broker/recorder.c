@@ -442,6 +442,12 @@ recorder_free(struct recorder *r)
 	free(r);
 }
 
+static int
+size_ok(int v)
+{
+	return v >= 1 && v <= 10000;
+}
+
 int
 recorder_open(struct db_pool *pool, struct keyring *kr, const struct scan_db *db,
     const struct scan_fpset *fps, const struct recorder_params *prm, struct recorder **out)
@@ -471,8 +477,9 @@ recorder_open(struct db_pool *pool, struct keyring *kr, const struct scan_db *db
 	r->cast = cast_new(prm->start_us);
 	r->chunk = vbuf_new(ENVELOPE_PLAINTEXT_MAX);
 	r->prov = vbuf_new(ENVELOPE_PLAINTEXT_MAX);
-	if (r->record && (rc = cast_header(prm->width > 0 ? prm->width : 80,
-	    prm->height > 0 ? prm->height : 24, prm->start_us, prm->term, prm->title,
+	/* A size a client made up (0, or absurd) is not a reason to refuse the session. */
+	if (r->record && (rc = cast_header(size_ok(prm->width) ? prm->width : 80,
+	    size_ok(prm->height) ? prm->height : 24, prm->start_us, prm->term, prm->title,
 	    r->chunk)) != 0)
 		goto fail;
 	*out = r;
@@ -549,9 +556,10 @@ recorder_resize(struct recorder *r, int64_t t_us, int width, int height)
 	if (r->err != 0)
 		return r->err;
 	r->now = t_us;
-	if ((rc = cast_resize(r->cast, t_us, width, height)) != 0)
-		return rc; /* a bad size from the client: not the recorder's failure */
-	if ((rc = release(r)) != 0 || (rc = tick(r, t_us)) != 0)
+	if (!size_ok(width) || !size_ok(height))
+		return 0; /* a size a client made up: not recorded, not a failure */
+	if ((rc = cast_resize(r->cast, t_us, width, height)) != 0 || (rc = release(r)) != 0 ||
+	    (rc = tick(r, t_us)) != 0)
 		r->err = rc;
 	return rc;
 }

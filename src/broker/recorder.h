@@ -49,7 +49,7 @@ struct recorder_params {
 	const struct vt_uuid *org;
 	const struct vt_uuid *session;
 	int record;                 /* 0: scan only */
-	int width, height;          /* the PTY size (80x24 without one) */
+	int width, height;          /* the PTY size (80x24 without one, or outside 1..10000) */
 	const char *term;           /* TERM, or NULL */
 	const char *title;          /* header title, e.g. "<profile> (<user>)"; may be NULL */
 	int64_t start_us;           /* Unix time of the session start (µs) */
@@ -72,7 +72,7 @@ int recorder_open(struct db_pool *pool, struct keyring *kr, const struct scan_db
     const struct scan_fpset *fps, const struct recorder_params *prm, struct recorder **out) VT_WUR;
 /* Output from the target at Unix time t_us (monotonic per recorder). */
 int recorder_output(struct recorder *r, int64_t t_us, const void *data, size_t n) VT_WUR;
-/* A window change ("r" event). */
+/* A window change ("r" event); a size outside 1..10000 is ignored (not an error). */
 int recorder_resize(struct recorder *r, int64_t t_us, int width, int height) VT_WUR;
 /* Called from the relay loop at least every RECORDER_FLUSH_MS: writes what is due. */
 int recorder_tick(struct recorder *r, int64_t now_us) VT_WUR;

@@ -637,6 +637,17 @@ test_recorder_scan_only(void **state)
 	assert_int_not_equal(recorder_output(r, T0 + 1, STREAM, STREAM_LEN), 0);
 	assert_int_not_equal(recorder_output(r, T0 + 2, "x", 1), 0);
 	assert_int_not_equal(recorder_close(r, T0 + 3, &st), 0);
+	/* A made-up window size is ignored, not a failure. */
+	prm.on_exposure = on_exposure;
+	prm.ud = &(struct exp_count){ 0 };
+	prm.width = 0;
+	prm.height = 100000;
+	assert_int_equal(recorder_open(NULL, NULL, DB, FPS, &prm, &r), 0);
+	assert_int_equal(recorder_resize(r, T0 + 1, 0, 24), 0);
+	assert_int_equal(recorder_resize(r, T0 + 2, 80, 10001), 0);
+	assert_int_equal(recorder_resize(r, T0 + 3, 132, 43), 0);
+	assert_int_equal(recorder_output(r, T0 + 4, "x", 1), 0);
+	assert_int_equal(recorder_close(r, T0 + 5, &st), 0);
 	/* Recording without a pool is refused; close is NULL-safe. */
 	prm.record = 1;
 	assert_int_equal(recorder_open(NULL, NULL, DB, FPS, &prm, &r), VT_ERR_INVALID);
