@@ -139,6 +139,10 @@ export VAULTTERM_TOKEN=$A_JWT
 vt recording ls --format json >"$VT_TMP/ls.json" && pass || fail "vaultterm recording ls"
 expect_eq "true 2" "$(jq -r --arg s "$S1" '.items[] | select(.id == $s) |
 	"\(.recorded) \(.exposures)"' "$VT_TMP/ls.json")" "recording ls: recorded, 2 exposures"
+vt recording ls >"$VT_TMP/ls.txt" && grep -qF "$S1" "$VT_TMP/ls.txt" && pass ||
+	fail "recording ls (table) lists the session: $(head -n 3 "$VT_TMP/ls.txt")"
+vt recording get "$S1" >"$VT_TMP/get1.stdout" && cmp -s "$VT_TMP/c1" "$VT_TMP/get1.stdout" &&
+	pass || fail "recording get to stdout is the .cast as served"
 vt recording cat "$S1" >"$VT_TMP/cat1" && pass || fail "vaultterm recording cat"
 cmp -s "$VT_TMP/want1" "$VT_TMP/cat1" && pass || fail "recording cat prints the output stream"
 vt recording get "$S1" -o "$VT_TMP/get1.cast" && pass || fail "vaultterm recording get -o"
@@ -161,8 +165,8 @@ expect_eq 1 "$(jq --arg s "$S_PW" --arg sid "$S1" '[.[] | select(.resource.id ==
 BODY=$AUDIT
 absent "the exposure rows" "$PWV" "$GH"
 audit_all "$A_JWT" "action=RECORDING_VIEWED"
-expect_eq 4 "$(jq --arg s "$S1" '[.[] | select(.resource.id == $s)] | length' <<<"$AUDIT")" \
-	"RECORDING_VIEWED once per fetch (API, cat, get, play)"
+expect_eq 5 "$(jq --arg s "$S1" '[.[] | select(.resource.id == $s)] | length' <<<"$AUDIT")" \
+	"RECORDING_VIEWED once per fetch (API, get twice, cat, play)"
 
 # ---- who sees what ----------------------------------------------------------------------------
 make_output "$VT_TMP/out2" 20
