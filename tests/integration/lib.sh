@@ -25,6 +25,8 @@ VT_PASSES=0
 STATUS=""
 BODY=""
 export VAULTTERM_CONFIG_DIR="$VT_TMP/cli"
+# Every server a test starts (vt_start, or by hand) gets its own free broker port.
+export SSH_BROKER_PORT="${SSH_BROKER_PORT:-0}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 
 vt_stop() {
@@ -59,7 +61,7 @@ trap vt_cleanup EXIT
 # vt_start [VAR=value ...]: starts `vaultterm server --dev` and waits until it serves.
 vt_start() {
 	: >"$VT_LOG"
-	env PORT=0 SSH_BROKER_PORT="${SSH_BROKER_PORT:-0}" AUTH_RATE_MAX="${AUTH_RATE_MAX:-100000}" LOG_LEVEL="${LOG_LEVEL:-info}" "$@" \
+	env PORT=0 AUTH_RATE_MAX="${AUTH_RATE_MAX:-100000}" LOG_LEVEL="${LOG_LEVEL:-info}" "$@" \
 		"$VAULTTERM_BIN" server --dev --data-dir "$VT_DATA" >>"$VT_LOG" 2>&1 &
 	VT_PID=$!
 	local port=""

@@ -28,7 +28,7 @@ boot() {
 	local what=$1 t0
 	shift
 	t0=$(date +%s%N)
-	OUT=$(timeout 30 env -i PATH="$PATH" HOME="$VT_TMP" ASAN_OPTIONS="$ASAN_OPTIONS" PORT=0 \
+	OUT=$(timeout 30 env -i PATH="$PATH" HOME="$VT_TMP" ASAN_OPTIONS="$ASAN_OPTIONS" PORT=0 SSH_BROKER_PORT=0 \
 		LICENSE_STATE_PATH="$VT_TMP/license-state" "$@" \
 		"$VAULTTERM_BIN" server 2>&1) && RC=0 || RC=$?
 	SECS=$((($(date +%s%N) - t0) / 1000000))
@@ -159,7 +159,7 @@ refused 'refusing to start: cannot connect with DATABASE_URL' "wrong-password-xy
 EXTRA_LOG=$VT_TMP/extra.log
 start_extra() {
 	: >"$EXTRA_LOG"
-	env -i PATH="$PATH" HOME="$VT_TMP" ASAN_OPTIONS="$ASAN_OPTIONS" PORT=0 \
+	env -i PATH="$PATH" HOME="$VT_TMP" ASAN_OPTIONS="$ASAN_OPTIONS" PORT=0 SSH_BROKER_PORT=0 \
 		LICENSE_STATE_PATH="$VT_TMP/extra-license-state" "$@" \
 		"$VAULTTERM_BIN" server >>"$EXTRA_LOG" 2>&1 &
 	EXTRA_PID=$!
