@@ -293,23 +293,48 @@ log2_n(size_t x)
 	return x < LOG2_TAB_N ? LOG2_TAB[x] : log2_ge1((double)x);
 }
 
-/* Shannon entropy of the bytes, in bits per byte (summed in byte order, as always). */
-static double
-entropy(const uint8_t *p, size_t n)
+/* cnt[b] = occurrences of byte b in p[0 .. n) (two tables: no store-to-load chain on runs). */
+static void
+histogram(const uint8_t *p, size_t n, uint32_t cnt[static 256])
 {
-	uint32_t cnt[256];
+	uint32_t c2[256];
+	size_t i;
+
+	memset(cnt, 0, 256 * sizeof(*cnt));
+	memset(c2, 0, sizeof(c2));
+	for (i = 0; i + 1 < n; i += 2) {
+		cnt[p[i]]++;
+		c2[p[i + 1]]++;
+	}
+	if (i < n)
+		cnt[p[i]]++;
+	for (i = 0; i < 256; i++)
+		cnt[i] += c2[i];
+}
+
+/* Shannon entropy of n bytes with histogram cnt, in bits per byte (summed in byte order). */
+static double
+entropy_of(const uint32_t cnt[static 256], size_t n)
+{
 	double sum = 0;
 	size_t i;
 
-	if (n == 0)
-		return 0;
-	memset(cnt, 0, sizeof(cnt));
-	for (i = 0; i < n; i++)
-		cnt[p[i]]++;
 	for (i = 0; i < 256; i++)
 		if (cnt[i] > 1)
 			sum += (double)cnt[i] * log2_n(cnt[i]);
 	return log2_n(n) - sum / (double)n;
+}
+
+/* Shannon entropy of the bytes, in bits per byte. */
+static double
+entropy(const uint8_t *p, size_t n)
+{
+	uint32_t cnt[256];
+
+	if (n == 0)
+		return 0;
+	histogram(p, n, cnt);
+	return entropy_of(cnt, n);
 }
 
 /*
@@ -460,9 +485,24 @@ placeholder(const uint8_t *p, size_t n)
 static int
 plausible(const uint8_t *p, size_t n, unsigned h10)
 {
-	if (n == 0 || placeholder(p, n))
+	uint32_t cnt[256];
+	size_t i;
+
+	if (n == 0)
 		return 0;
-	return entropy(p, n) * 10.0 >= (double)h10;
+	if (n <= 64) {
+		if (placeholder(p, n))
+			return 0;
+		return entropy(p, n) * 10.0 >= (double)h10;
+	}
+	/* placeholder() of a long value and entropy() from one histogram */
+	if (allowlisted(p, n))
+		return 0;
+	histogram(p, n, cnt);
+	for (i = 0; i < 256; i++)
+		if (cnt[i] > n / 2)
+			return 0;
+	return entropy_of(cnt, n) * 10.0 >= (double)h10;
 }
 
 /* ---- checksums and decoders --------------------------------------------------------------- */
