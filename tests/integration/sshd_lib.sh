@@ -15,7 +15,9 @@
 #
 #   sshd_accounts                          create the two accounts and their keys (once)
 #   sshd_start [NAME [CONFIG_LINE...]]     start instance NAME (default "target") → SSHD_PORT
-#                                          (target) or SSHD_PORTS[NAME]; extra sshd_config lines
+#                                          (target) or SSHD_PORTS[NAME]; sshd_config lines that
+#                                          override the defaults (e.g. "AllowTcpForwarding local",
+#                                          "RekeyLimit 8M")
 #   sshd_host_key_line [TYPE [NAME]]       "ssh-ed25519 AAAA..." of the running instance (pinning)
 #   sshd_rekey [NAME]                      new host keys, restarted on the same port (mismatch test)
 #   sshd_stop [NAME]
@@ -152,6 +154,9 @@ _sshd_config() {
 	local name=$1 port=$2 d="$VT_TMP/sshd-$1"
 	shift 2
 	{
+		# The caller's lines first: sshd keeps the first value of a keyword, so they override
+		# the defaults below.
+		[ "$#" -gt 0 ] && printf '%s\n' "$@"
 		printf '%s\n' "ListenAddress 127.0.0.1:$port" \
 			"HostKey $d/host_ed25519" "HostKey $d/host_rsa" "HostKey $d/host_ecdsa" \
 			"PidFile $d/sshd.pid" "LogLevel VERBOSE" \
@@ -160,15 +165,11 @@ _sshd_config() {
 			"AuthorizedKeysFile .ssh/authorized_keys" "StrictModes no" \
 			"PermitRootLogin no" "AllowUsers $SSHD_KEY_USER $SSHD_PW_USER" \
 			"MaxStartups 300:30:600" "MaxSessions 16" "MaxAuthTries 10" "LoginGraceTime 60" \
-			"PrintMotd no" "PrintLastLog no" "UseDNS no" "ClientAliveInterval 0"
-		if [ "$#" -eq 0 ]; then
-			printf '%s\n' "AllowTcpForwarding no" "AllowStreamLocalForwarding no" \
-				"AllowAgentForwarding no" "X11Forwarding no" "PermitTunnel no" \
-				"GatewayPorts no" "PermitListen none" "PermitOpen none"
-		else
-			printf '%s\n' "$@"
-		fi
-		printf '%s\n' "Subsystem sftp /usr/lib/openssh/sftp-server"
+			"PrintMotd no" "PrintLastLog no" "UseDNS no" "ClientAliveInterval 0" \
+			"AllowTcpForwarding no" "AllowStreamLocalForwarding no" \
+			"AllowAgentForwarding no" "X11Forwarding no" "PermitTunnel no" \
+			"GatewayPorts no" "PermitListen none" "PermitOpen none" \
+			"Subsystem sftp /usr/lib/openssh/sftp-server"
 	} >"$d/sshd_config"
 }
 
