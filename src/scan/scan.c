@@ -507,9 +507,12 @@ delim_tables_init(void)
 #endif
 
 /*
- * Cuts the block at delimiters, 64 bytes at a time: from the delimiter mask, token starts and
- * token ends (the delimiter after a token) are bit positions, visited in order. Only tokens of
- * SCAN_FP_MIN_LEN .. max_tok bytes (no anchor is longer) are hashed.
+ * Cuts the block at delimiters, 64 bytes at a time. From the delimiter mask d, a token's end is
+ * a delimiter right after a token byte; it ended a token of at least SCAN_FP_MIN_LEN (8) bytes
+ * when the 8 bytes before it are token bytes: bit j of the AND of the token mask shifted by
+ * 1..8 (the 8 bytes before the word come from the run carried over). Only those ends are
+ * visited; the token's start is just after the last delimiter before it (or the start carried
+ * over from earlier words). Tokens of 8 .. max_tok bytes (no anchor is longer) are hashed.
  */
 static int
 tokenize(struct scan_stream *s, const uint8_t *b, size_t k, uint64_t base)
@@ -523,26 +526,50 @@ tokenize(struct scan_stream *s, const uint8_t *b, size_t k, uint64_t base)
 	int r, in_tok = s->in_tok;
 
 	if (f->nent == 0)
-		maxt = 0;
+		return 0; /* nothing to look up: s->in_tok is not used either */
 	for (i = 0; i < k; i += w) {
-		uint64_t d, t, starts, ends, ev;
+		uint64_t d, t, ends, run, pre, lo, hi, alo, ahi, o;
+		unsigned int sh;
 
 		w = k - i < 64 ? k - i : 64;
 		d = delim_mask(b + i, w);
 		t = ~d & (w == 64 ? ~(uint64_t)0 : ((uint64_t)1 << w) - 1);
-		starts = t & ~((t << 1) | (uint64_t)in_tok);
 		ends = d & ((t << 1) | (uint64_t)in_tok);
-		for (ev = starts | ends; ev != 0; ev &= ev - 1) {
-			unsigned int j = (unsigned int)__builtin_ctzll(ev);
-			uint64_t o = base + i + j;
+		/* the token bytes just before this word (at most 8 matter) */
+		run = in_tok ? base + i - tok_s : 0;
+		pre = run >= 8 ? 0xff : (((uint64_t)1 << run) - 1) << (8 - run);
+		/* x = t:pre as 72 bits (hi:lo); a = x & x >> 1 & ... & x >> 7 */
+		lo = (t << 8) | pre;
+		hi = t >> 56;
+		alo = lo;
+		ahi = hi;
+		for (sh = 1; sh < 8; sh++) {
+			alo &= (lo >> sh) | (hi << (64 - sh));
+			ahi &= hi >> sh;
+		}
+		for (ends &= alo; ends != 0; ends &= ends - 1) {
+			unsigned int j = (unsigned int)__builtin_ctzll(ends);
+			uint64_t before = d & (((uint64_t)1 << j) - 1), ts;
 
-			if ((starts >> j) & 1)
-				tok_s = o;
-			else if (o - tok_s >= SCAN_FP_MIN_LEN && o - tok_s <= maxt &&
-			    (r = token_done(s, k0, k1, tok_s, o)) != 0)
+			/* after the last delimiter before j; none: the word's first byte, or earlier */
+			if (before != 0)
+				ts = base + i + (uint64_t)(64 - __builtin_clzll(before));
+			else
+				ts = in_tok ? tok_s : base + i;
+			o = base + i + j;
+			if (o - ts <= maxt && (r = token_done(s, k0, k1, ts, o)) != 0)
 				return r;
 		}
-		in_tok = (int)((t >> (w - 1)) & 1);
+		/* the token in progress at the end of the word, if any */
+		if ((t >> (w - 1)) & 1) {
+			if (d != 0)
+				tok_s = base + i + (uint64_t)(64 - __builtin_clzll(d));
+			else if (!in_tok)
+				tok_s = base + i;
+			in_tok = 1;
+		} else {
+			in_tok = 0;
+		}
 	}
 	s->tok_s = tok_s;
 	s->in_tok = in_tok;

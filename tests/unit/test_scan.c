@@ -754,29 +754,40 @@ test_fp_sip_and_tokenizer(void **state)
 	 */
 	assert_int_equal(scan_db_open_rules(NULL, 0, &db, err), 0);
 	assert_int_equal(scan_fpset_new(FP_KEYS, &fps), 0);
+	/* a value of exactly SCAN_FP_MIN_LEN bytes, and a longer one, so tokens of 7 and 8 bytes
+	 * cross the steps with the run of token bytes carried over */
 	fpset_add_value(fps, "Zq7vN2kLw9", 10, "sec-9/token");
-	for (k = 0; k < sizeof(delims) - 1; k++) {
-		for (at = 0; at < 140; at++) {
-			struct recs r;
+	fpset_add_value(fps, "Q8mZ3xLp", 8, "sec-8/pin");
+	for (j = 0; j < 2; j++) {
+		const char *val = j == 0 ? "Zq7vN2kLw9" : "Q8mZ3xLp";
+		size_t vl = strlen(val);
 
-			memset(buf, 'x', sizeof(buf));
-			for (i = 0; i < at; i += 5)
-				buf[i] = (uint8_t)delims[(k + i) % (sizeof(delims) - 1)];
-			if (at > 0)
-				buf[at - 1] = (uint8_t)delims[k];
-			memcpy(buf + at, "Zq7vN2kLw9", 10);
-			buf[at + 10] = (uint8_t)delims[k];
-			scan_one(db, fps, buf, at + 40, &r);
-			if (count_id(&r, SCAN_RULE_VAULT) != 1 || r.v[0].start != at ||
-			    r.v[0].end != at + 10)
-				fail_msg("fp at %zu between 0x%02x: %zu findings", at,
-				    (unsigned)(uint8_t)delims[k], r.n);
-			recs_free(&r);
-			buf[at + 10] = at % 2 == 0 ? '.' : 0xc3;
-			scan_one(db, fps, buf, at + 40, &r);
-			if (count_id(&r, SCAN_RULE_VAULT) != 0)
-				fail_msg("fp at %zu glued to a non-delimiter found", at);
-			recs_free(&r);
+		for (k = 0; k < sizeof(delims) - 1; k++) {
+			for (at = 0; at < 140; at++) {
+				struct recs r;
+
+				memset(buf, 'x', sizeof(buf));
+				for (i = 0; i < at; i += 5)
+					buf[i] = (uint8_t)delims[(k + i) % (sizeof(delims) - 1)];
+				if (at > 0)
+					buf[at - 1] = (uint8_t)delims[k];
+				memcpy(buf + at, val, vl);
+				buf[at + vl] = (uint8_t)delims[k];
+				/* then "Q8mZ3xL", 7 bytes of the 8-byte value: no finding */
+				memcpy(buf + at + vl + 1, "Q8mZ3xL", 7);
+				buf[at + vl + 8] = (uint8_t)delims[k];
+				scan_one(db, fps, buf, at + 40, &r);
+				if (count_id(&r, SCAN_RULE_VAULT) != 1 || r.v[0].start != at ||
+				    r.v[0].end != at + vl)
+					fail_msg("fp %d at %zu between 0x%02x: %zu findings", j, at,
+					    (unsigned)(uint8_t)delims[k], r.n);
+				recs_free(&r);
+				buf[at + vl] = at % 2 == 0 ? '.' : 0xc3;
+				scan_one(db, fps, buf, at + 40, &r);
+				if (count_id(&r, SCAN_RULE_VAULT) != 0)
+					fail_msg("fp %d at %zu glued to a non-delimiter found", j, at);
+				recs_free(&r);
+			}
 		}
 	}
 	scan_fpset_free(fps);
