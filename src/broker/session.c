@@ -471,7 +471,11 @@ resolve(struct bsession *s)
 		if ((r = db_tx_begin_as(s->b->pool, &s->cand[i].org_id, NULL, &tx)) != 0)
 			break;
 		r = ssh_profile_resolve(tx, &s->cand[i], s->user, &p, &pr);
-		db_tx_rollback(tx);
+		/* Kept when it resolved: the login key's last_used_at. */
+		if (r == 0 && (r = db_tx_commit(tx)) != 0)
+			ssh_profile_clear(&pr);
+		else if (r != 0)
+			db_tx_rollback(tx);
 		tx = NULL;
 		if (r == VT_ERR_NOT_FOUND)
 			continue;
