@@ -746,21 +746,65 @@ open_upstream_channel(struct bsession *s)
 }
 
 /*
+ * One direction of the relay. Bytes read from the source but not yet accepted by the destination
+ * (a key re-exchange in progress on it: libssh then takes nothing) wait in `pend`, and nothing
+ * more is read from the source until they are through: the source's window then stays shut and
+ * its peer waits, as it should.
+ */
+struct lane {
+	uint8_t pend[BROKER_RELAY_BUF];
+	size_t off, len;
+};
+
+static int
+lane_write(ssh_channel dst, int is_stderr, const uint8_t *p, size_t n)
+{
+	return is_stderr ? ssh_channel_write_stderr(dst, p, (uint32_t)n) :
+	    ssh_channel_write(dst, p, (uint32_t)n);
+}
+
+/* Writes what waits in the lane. 1 when it is empty, 0 when some still waits, -1 on error. */
+static int
+lane_flush(struct lane *l, ssh_channel dst, int is_stderr)
+{
+	uint32_t win;
+	int w;
+
+	while (l->len > 0) {
+		if (!ssh_channel_is_open(dst))
+			return -1;
+		if ((win = ssh_channel_window_size(dst)) == 0)
+			return 0;
+		w = lane_write(dst, is_stderr, l->pend + l->off, l->len < win ? l->len : win);
+		if (w == SSH_ERROR || w < 0)
+			return -1;
+		if (w == 0)
+			return 0;
+		l->off += (size_t)w;
+		l->len -= (size_t)w;
+	}
+	l->off = 0;
+	return 1;
+}
+
+/*
  * Moves what the destination's window allows from src (stream is_stderr) to dst, through the
  * recorder when `output`. Returns bytes moved, or -1 when the session must end.
  */
 static int
 pump(struct bsession *s, ssh_channel src, ssh_channel dst, int is_stderr, int output,
-    uint8_t *buf)
+    struct lane *l)
 {
 	uint32_t win;
-	int n, w, moved = 0;
+	int n, w, f, moved = 0;
 
 	for (;;) {
+		if ((f = lane_flush(l, dst, is_stderr)) <= 0)
+			return f < 0 ? -1 : moved;
 		win = ssh_channel_window_size(dst);
 		if (win == 0 || !ssh_channel_is_open(dst))
 			return moved;
-		n = ssh_channel_read_nonblocking(src, buf, win < BROKER_RELAY_BUF ? win :
+		n = ssh_channel_read_nonblocking(src, l->pend, win < BROKER_RELAY_BUF ? win :
 		    BROKER_RELAY_BUF, is_stderr);
 		if (n == SSH_ERROR)
 			return moved > 0 ? moved : -1;
@@ -768,7 +812,7 @@ pump(struct bsession *s, ssh_channel src, ssh_channel dst, int is_stderr, int ou
 			return moved;
 		if (output) {
 			/* Scanned (and recorded) before the client sees it: fail closed. */
-			if (recorder_output(s->rec, vtime_now_us(), buf, (size_t)n) != 0) {
+			if (recorder_output(s->rec, vtime_now_us(), l->pend, (size_t)n) != 0) {
 				s->failed = 1;
 				return -1;
 			}
@@ -776,11 +820,16 @@ pump(struct bsession *s, ssh_channel src, ssh_channel dst, int is_stderr, int ou
 		} else {
 			s->bytes_in += (uint64_t)n;
 		}
-		w = is_stderr ? ssh_channel_write_stderr(dst, buf, (uint32_t)n) :
-		    ssh_channel_write(dst, buf, (uint32_t)n);
-		if (w != n)
-			return -1; /* n never exceeds the window: a short write is a dead channel */
 		moved += n;
+		w = lane_write(dst, is_stderr, l->pend, (size_t)n);
+		if (w == SSH_ERROR || w < 0)
+			return -1;
+		if (w < n) {
+			/* The rest waits in the lane (already scanned and counted). */
+			l->off = (size_t)w;
+			l->len = (size_t)(n - w);
+			return moved;
+		}
 	}
 }
 
@@ -812,13 +861,13 @@ heartbeat(struct bsession *s)
 static void
 relay(struct bsession *s)
 {
-	uint8_t *buf = xmalloc(BROKER_RELAY_BUF);
+	struct lane *lanes = xcalloc(3, sizeof(*lanes)); /* out, err, in */
 	int progress, a, b, c, timeout;
 	int64_t now, dl;
 	uint64_t next_beat = vtime_mono_ms() + BROKER_HEARTBEAT_MS;
 
 	if (ssh_event_add_session(s->ev, s->up) != SSH_OK) {
-		free(buf);
+		free(lanes);
 		s->end_reason = "error";
 		return;
 	}
@@ -843,22 +892,22 @@ relay(struct bsession *s)
 			s->signal_pending = NULL;
 		}
 		/* target → client (stdout and stderr), client → target */
-		a = pump(s, s->upch, s->ch, 0, 1, buf);
-		b = pump(s, s->upch, s->ch, 1, 1, buf);
-		c = s->up_eof_sent ? 0 : pump(s, s->ch, s->upch, 0, 0, buf);
+		a = pump(s, s->upch, s->ch, 0, 1, &lanes[0]);
+		b = pump(s, s->upch, s->ch, 1, 1, &lanes[1]);
+		c = s->up_eof_sent ? 0 : pump(s, s->ch, s->upch, 0, 0, &lanes[2]);
 		if (a < 0 || b < 0 || c < 0) {
 			s->end_reason = s->failed ? "error" : "closed";
 			break;
 		}
 		progress = a + b + c;
 		/* The client's EOF, once its data is through, goes upstream. */
-		if (!s->up_eof_sent && ssh_channel_poll(s->ch, 0) == SSH_EOF) {
+		if (!s->up_eof_sent && lanes[2].len == 0 && ssh_channel_poll(s->ch, 0) == SSH_EOF) {
 			(void)ssh_channel_send_eof(s->upch);
 			s->up_eof_sent = 1;
 		}
 		/* The target's EOF, once its data is through, goes to the client. */
-		if (!s->client_eof_sent && ssh_channel_poll(s->upch, 0) == SSH_EOF &&
-		    ssh_channel_poll(s->upch, 1) == SSH_EOF) {
+		if (!s->client_eof_sent && lanes[0].len == 0 && lanes[1].len == 0 &&
+		    ssh_channel_poll(s->upch, 0) == SSH_EOF && ssh_channel_poll(s->upch, 1) == SSH_EOF) {
 			(void)ssh_channel_send_eof(s->ch);
 			s->client_eof_sent = 1;
 		}
@@ -867,8 +916,8 @@ relay(struct bsession *s)
 			s->end_reason = "upstream_closed";
 			break;
 		}
-		if (ssh_channel_is_closed(s->upch) && ssh_channel_poll(s->upch, 0) <= 0 &&
-		    ssh_channel_poll(s->upch, 1) <= 0) {
+		if (ssh_channel_is_closed(s->upch) && lanes[0].len == 0 && lanes[1].len == 0 &&
+		    ssh_channel_poll(s->upch, 0) <= 0 && ssh_channel_poll(s->upch, 1) <= 0) {
 			s->end_reason = "upstream_closed";
 			break;
 		}
@@ -900,7 +949,8 @@ relay(struct bsession *s)
 	}
 	if (stopping(s))
 		s->end_reason = "shutdown";
-	free(buf);
+	sodium_memzero(lanes, 3 * sizeof(*lanes));
+	free(lanes);
 	(void)ssh_event_remove_session(s->ev, s->up);
 }
 
