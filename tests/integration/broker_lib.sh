@@ -19,6 +19,8 @@
 #   session_audit JWT ACTION SESSION_ID      → ROWS: that action's audit rows naming the session
 #   target_accepts                           → the number of logins the target has accepted
 #   credential_needles FILE                  every value of the target's credentials, one a line
+#   server_stops_clean                       stops the server: exit 0, no sanitizer report (a
+#                                            leak or an error in any session it served)
 
 VT_RECEIVED="$VT_TMP/client-received" # everything any broker client got, stdout and stderr
 : >"$VT_RECEIVED"
@@ -150,4 +152,16 @@ broker_world() {
 	BOB_KEY=$LOGIN_KEY BOB_KEY_ID=$LOGIN_KEY_ID
 	mkloginkey "$A_JWT" alice
 	ALICE_KEY=$LOGIN_KEY ALICE_KEY_ID=$LOGIN_KEY_ID
+}
+
+server_stops_clean() {
+	VT_EXIT=0
+	vt_stop
+	expect_eq 0 "$VT_EXIT" "the server's exit status after SIGTERM (134: a sanitizer report)"
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$VT_LOG"; then
+		fail "sanitizer report in the server log: $(grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+			"$VT_LOG" | grep -E 'Sanitizer|runtime error|#[0-9]+ .* in [a-z_]+ /' | head -n 12)"
+	else
+		pass
+	fi
 }

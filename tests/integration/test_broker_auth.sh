@@ -213,4 +213,5 @@ api GET "/api/ssh/profiles/$TOFU" "" "$A_JWT"
 expect_eq "$PINNED" "$(jq -r '.host_key // ""' <<<"$BODY" | cut -d' ' -f1,2)" \
 	"a mismatch does not re-pin the profile"
 
+server_stops_clean
 finish

@@ -221,4 +221,5 @@ expect_eq 1 "$(psql_super "SELECT count(*) > 0 AND bool_and(substring(envelope F
 	'\\x5654454e01'::bytea) FROM recording_chunks WHERE session_id = '$EXEC_SESSION'" |
 	sed 's/t/1/;s/f/0/')" "the exec session's recording chunks are envelopes"
 
+server_stops_clean
 finish

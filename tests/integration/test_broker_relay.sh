@@ -278,4 +278,5 @@ else pass; fi
 # positive control: the same search finds the credentials where they are
 grep -rqaF -f "$VT_TMP/needles.cred" "$SSHD_KEYS" && pass || fail "the credential search is broken"
 
+server_stops_clean
 finish
