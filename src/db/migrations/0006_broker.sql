@@ -212,6 +212,8 @@ CREATE TABLE recording_chunks (
 	written_at timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (session_id, seq)
 );
+-- Ciphertext does not compress: TOAST stores it out of line without trying.
+ALTER TABLE recording_chunks ALTER COLUMN envelope SET STORAGE EXTERNAL;
 ALTER TABLE recording_chunks ENABLE ROW LEVEL SECURITY;
 ALTER TABLE recording_chunks FORCE ROW LEVEL SECURITY;
 CREATE POLICY recording_chunks_tenant ON recording_chunks
