@@ -82,8 +82,14 @@ expect_eq "$n" "$(target_accepts)" "no refused ticket reached the target"
 # API tokens: ssh:connect (and vault:read, for the credential) gets a ticket, without ssh:connect
 # not.
 mktoken "$A_JWT" connector '["ssh:connect","vault:read"]'
+CONNECTOR=$TOK_ID
 api POST /api/ssh/tickets "$(jq -nc --arg p "${PID[ed25519]}" '{profile_id:$p}')" "$TOK"
 expect_status 201 "a ticket for an ssh:connect token"
+bssh_ticket "$(jq -r .ticket <<<"$BODY")" t-ed25519 -- 'echo token-ok'
+expect_eq "0 token-ok" "$RC $OUT" "the token's ticket logs in (stderr: $ERR)"
+api GET "/api/terminal/sessions?limit=1" "" "$A_JWT"
+expect_jq '(.sessions // .items)[0] | .token_id == "'"$CONNECTOR"'" and .user_id == null' \
+	"the session is the token's"
 mktoken "$A_JWT" reader '["vault:read","audit:read"]'
 api POST /api/ssh/tickets "$(jq -nc --arg p "${PID[ed25519]}" '{profile_id:$p}')" "$TOK"
 expect_status 403 "a ticket for a token without ssh:connect"
