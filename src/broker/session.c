@@ -142,6 +142,17 @@ client_finish(struct bsession *s, int status)
 	}
 }
 
+/* audit_record() that takes ownership of detail (audit_record only borrows it). */
+static int
+audit_take(struct db_tx *tx, const struct audit_actor *who, const char *action,
+    const char *rtype, const char *rid, enum audit_outcome outcome, json_t *detail)
+{
+	int r = audit_record(tx, who, action, rtype, rid, outcome, detail);
+
+	json_decref(detail);
+	return r;
+}
+
 /* An audit row in the session's org, in its own transaction. 0 when committed. */
 static int
 audit_now(struct bsession *s, const char *action, const char *rtype, const char *rid,
@@ -564,7 +575,7 @@ session_begin(struct bsession *s)
 			    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())", &prm);
 	db_params_free(&prm);
 	if (r == 0)
-		r = audit_record(tx, &s->who, "SESSION_STARTED", "terminal_session", s->sid_s,
+		r = audit_take(tx, &s->who, "SESSION_STARTED", "terminal_session", s->sid_s,
 		    AUDIT_SUCCESS, json_packx("{s:s, s:s, s:s, s:s, s:i, s:s, s:b, s:b}", "profile_id",
 			pid, "profile", s->prof.name, "kind", s->req == REQ_EXEC ? "exec" : "shell",
 			"host", s->prof.host, "port", s->prof.port, "client_addr", s->client_addr,
@@ -647,7 +658,7 @@ go_upstream(struct bsession *s)
 	if (hk == UPSTREAM_HOSTKEY_NEW) {
 		if ((r = db_tx_begin_as(s->b->pool, &s->login.org_id, NULL, &tx)) == 0 &&
 		    (r = ssh_profile_pin(tx, &s->prof.id, seen, &pinned)) == 0 &&
-		    (!pinned || (r = audit_record(tx, &s->who, "HOST_KEY_PINNED", "ssh_profile", pid,
+		    (!pinned || (r = audit_take(tx, &s->who, "HOST_KEY_PINNED", "ssh_profile", pid,
 		    AUDIT_SUCCESS, json_packx("{s:s, s:s, s:i, s:s}", "session_id", s->sid_s,
 			"host", s->prof.host, "port", s->prof.port, "host_key", seen))) == 0))
 			r = db_tx_commit(tx);
@@ -1035,12 +1046,12 @@ session_end(struct bsession *s, const struct recorder_stats *st)
 			    "WHERE id = $1", &prm);
 	db_params_free(&prm);
 	if (r == 0 && s->req == REQ_EXEC)
-		r = audit_record(tx, &s->who, "COMMAND_EXECUTED", "terminal_session", s->sid_s,
+		r = audit_take(tx, &s->who, "COMMAND_EXECUTED", "terminal_session", s->sid_s,
 		    AUDIT_SUCCESS, json_packx("{s:s?, s:o, s:s?}", "command", cmd, "exit_status",
 			s->have_exit_status ? json_integer(s->exit_status) : json_null(),
 			"exit_signal", s->exit_signal));
 	if (r == 0)
-		r = audit_record(tx, &s->who, "SESSION_ENDED", "terminal_session", s->sid_s,
+		r = audit_take(tx, &s->who, "SESSION_ENDED", "terminal_session", s->sid_s,
 		    AUDIT_SUCCESS, json_packx("{s:I, s:I, s:I, s:i, s:b, s:s, s:o}", "bytes_in",
 			(json_int_t)s->bytes_in, "bytes_out", (json_int_t)s->bytes_out,
 			"duration_ms", (json_int_t)dur_ms, "exposures", (int)s->exposures,
