@@ -20,6 +20,7 @@ libcurl4-openssl-dev
 libssh-dev
 libvectorscan-dev
 libpcre2-dev
+libzstd-dev
 libwslay-dev
 libcmocka-dev
 clang

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include <sodium.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem: zstd's workspaces are wiped on free */
+#include <zstd.h>
 
 #include "base/err.h"
 
@@ -875,5 +877,96 @@ cast_preview(const struct cast *c, struct vbuf *out)
 	r = walk((struct cast *)(uintptr_t)c, sp, c->nsp, &enc, c->end, append_line, out, &idx);
 	free(sp);
 	sodium_memzero(&enc, sizeof(enc));
+	return r;
+}
+
+/* ---- stored chunks ------------------------------------------------------------------------- */
+
+#define ZSTD_MAGIC_LEN 4
+static const uint8_t ZSTD_MAGIC[ZSTD_MAGIC_LEN] = { 0x28, 0xb5, 0x2f, 0xfd };
+#define WIPE_HDR 16 /* the size of each zstd allocation sits before it, for the wipe */
+
+static void *
+wipe_alloc(void *opaque, size_t n)
+{
+	uint8_t *p;
+
+	(void)opaque;
+	if (n > SIZE_MAX - WIPE_HDR || (p = malloc(n + WIPE_HDR)) == NULL)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + WIPE_HDR;
+}
+
+static void
+wipe_free(void *opaque, void *q)
+{
+	uint8_t *p;
+	size_t n;
+
+	(void)opaque;
+	if (q == NULL)
+		return;
+	p = (uint8_t *)q - WIPE_HDR;
+	memcpy(&n, p, sizeof(n));
+	sodium_memzero(p, n + WIPE_HDR);
+	free(p);
+}
+
+static const ZSTD_customMem WIPE_MEM = { wipe_alloc, wipe_free, NULL };
+
+int
+cast_chunk_pack(const uint8_t *pt, size_t n, struct vbuf *out)
+{
+	ZSTD_CCtx *cc;
+	uint8_t *z;
+	size_t bound = ZSTD_compressBound(n), zn;
+	int r;
+
+	if (n == 0 || (z = wipe_alloc(NULL, bound)) == NULL)
+		return n == 0 ? vbuf_put(out, pt, n) : VT_ERR_NOMEM;
+	if ((cc = ZSTD_createCCtx_advanced(WIPE_MEM)) == NULL) {
+		wipe_free(NULL, z);
+		return VT_ERR_NOMEM;
+	}
+	zn = ZSTD_compressCCtx(cc, z, bound, pt, n, CAST_ZSTD_LEVEL);
+	ZSTD_freeCCtx(cc);
+	/* Only when it is smaller: text shrinks several times, random bytes do not. */
+	if (!ZSTD_isError(zn) && zn < n)
+		r = vbuf_put(out, z, zn);
+	else
+		r = vbuf_put(out, pt, n);
+	wipe_free(NULL, z);
+	return r;
+}
+
+int
+cast_chunk_unpack(const uint8_t *in, size_t n, size_t max, struct vbuf *out)
+{
+	unsigned long long want;
+	ZSTD_DCtx *dc;
+	uint8_t *t;
+	size_t got;
+	int r;
+
+	if (n < ZSTD_MAGIC_LEN || memcmp(in, ZSTD_MAGIC, ZSTD_MAGIC_LEN) != 0)
+		return n > max ? VT_ERR_TOO_LARGE : vbuf_put(out, in, n);
+	want = ZSTD_getFrameContentSize(in, n);
+	if (want == ZSTD_CONTENTSIZE_UNKNOWN || want == ZSTD_CONTENTSIZE_ERROR)
+		return VT_ERR_INVALID;
+	if (want > max)
+		return VT_ERR_TOO_LARGE;
+	if (want == 0)
+		return 0;
+	if ((t = wipe_alloc(NULL, (size_t)want)) == NULL)
+		return VT_ERR_NOMEM;
+	if ((dc = ZSTD_createDCtx_advanced(WIPE_MEM)) == NULL) {
+		wipe_free(NULL, t);
+		return VT_ERR_NOMEM;
+	}
+	got = ZSTD_decompressDCtx(dc, t, (size_t)want, in, n);
+	ZSTD_freeDCtx(dc);
+	r = ZSTD_isError(got) || got != want ? VT_ERR_INVALID : vbuf_put(out, t, got);
+	wipe_free(NULL, t);
 	return r;
 }

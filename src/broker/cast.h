@@ -85,4 +85,17 @@ int cast_preview(const struct cast *c, struct vbuf *out) VT_WUR;
 int cast_json_bytes(const uint8_t *p, size_t n, uint8_t carry[4], size_t *ncarry,
     struct vbuf *out) VT_WUR;
 
+/*
+ * Stored chunks: the asciicast text of a chunk is sealed either as it is or, when that is
+ * smaller, as one zstd frame (level 1) of it. A reader tells them apart by the zstd frame magic,
+ * which no asciicast line starts with. Every buffer the codec touches is wiped before it is
+ * freed (zstd's own workspaces too).
+ */
+#define CAST_ZSTD_LEVEL 1
+/* The bytes to seal for chunk text pt[0 .. n), appended to out (out is left alone on error). */
+int cast_chunk_pack(const uint8_t *pt, size_t n, struct vbuf *out) VT_WUR;
+/* The chunk text of stored bytes in[0 .. n) appended to out, at most max bytes of text;
+ * VT_ERR_INVALID for a frame that does not decode, VT_ERR_TOO_LARGE past max. */
+int cast_chunk_unpack(const uint8_t *in, size_t n, size_t max, struct vbuf *out) VT_WUR;
+
 #endif

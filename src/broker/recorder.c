@@ -86,6 +86,7 @@ chunk_store(struct recorder *r, int seq, int final, const struct vbuf *pt)
 	struct db_tx *tx = NULL;
 	struct db_res *res = NULL;
 	struct vbuf *blob = vbuf_new(ENVELOPE_OVERHEAD + ENVELOPE_PLAINTEXT_MAX);
+	struct vbuf *packed = vbuf_new(ENVELOPE_PLAINTEXT_MAX);
 	struct db_params prm;
 	uint32_t kv;
 	int rc;
@@ -104,7 +105,9 @@ chunk_store(struct recorder *r, int seq, int final, const struct vbuf *pt)
 	ctx.kind = RECORDING_KIND;
 	ctx.record = r->session;
 	ctx.version = (uint32_t)seq + 1;
-	if ((rc = envelope_seal(r->kr, &ctx, vbuf_ptr(pt), vbuf_len(pt), blob)) != 0 ||
+	/* Terminal text shrinks several times: less to seal, to write and to keep. */
+	if ((rc = cast_chunk_pack(vbuf_ptr(pt), vbuf_len(pt), packed)) != 0 ||
+	    (rc = envelope_seal(r->kr, &ctx, vbuf_ptr(packed), vbuf_len(packed), blob)) != 0 ||
 	    (rc = envelope_key_version(vbuf_ptr(blob), vbuf_len(blob), &kv)) != 0)
 		goto out;
 	db_params_init(&prm);
@@ -146,6 +149,7 @@ chunk_store(struct recorder *r, int seq, int final, const struct vbuf *pt)
  out:
 	db_res_free(res);
 	db_tx_rollback(tx);
+	vbuf_free(packed);
 	vbuf_free(blob);
 	return rc;
 }

@@ -5,6 +5,7 @@
  * "members see their own sessions, org admins and owners (or tokens with audit:read) see all" is
  * applied here on top.
  */
+#include "broker/cast.h"
 #include "broker/recorder.h"
 
 #include <string.h>
@@ -206,12 +207,19 @@ recording_read(struct db_tx *tx, struct keyring *kr, const struct vt_uuid *id, s
 			r = VT_ERR_CRYPTO;
 			goto out;
 		}
-		if (vbuf_len(out) + secmem_len(pt) > RECORDING_MAX) {
+		/* Chunks are stored zstd-compressed when that is smaller (cast_chunk_pack). */
+		if (vbuf_len(out) > RECORDING_MAX) {
 			r = VT_ERR_TOO_LARGE;
 			goto out;
 		}
-		if ((r = vbuf_put(out, secmem_ptr(pt), secmem_len(pt))) != 0)
+		if ((r = cast_chunk_unpack(secmem_ptr(pt), secmem_len(pt),
+		    RECORDING_MAX - vbuf_len(out), out)) != 0) {
+			if (r == VT_ERR_INVALID) {
+				log_error("a recording chunk opens but does not decompress");
+				r = VT_ERR_CRYPTO;
+			}
 			goto out;
+		}
 		secmem_free(pt);
 		pt = NULL;
 	}

@@ -702,6 +702,54 @@ test_recorder_bounded(void **state)
 	assert_int_equal(st.exposures, 2); /* still scanned */
 }
 
+/* Stored chunks: text is packed as a zstd frame and comes back exactly; bytes that do not
+ * shrink are stored as they are; a damaged or oversized frame is refused. */
+static void
+test_chunk_pack(void **state)
+{
+	struct vbuf *text = vbuf_new(1 << 20), *packed = vbuf_new(1 << 20), *back = vbuf_new(1 << 20);
+	uint8_t rnd[4096], *p;
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < 2000; i++) {
+		char line[64];
+		int k = snprintf(line, sizeof(line), "[%zu.5, \"o\", \"drwxr-xr-x 2 root root %zu\\r\\n\"]\n",
+		    i, i * 7);
+
+		assert_int_equal(vbuf_put(text, line, (size_t)k), 0);
+	}
+	assert_int_equal(cast_chunk_pack(vbuf_ptr(text), vbuf_len(text), packed), 0);
+	assert_true(vbuf_len(packed) * 4 < vbuf_len(text));
+	assert_memory_equal(vbuf_ptr(packed), "\x28\xb5\x2f\xfd", 4);
+	assert_int_equal(cast_chunk_unpack(vbuf_ptr(packed), vbuf_len(packed), 1 << 20, back), 0);
+	assert_int_equal(vbuf_len(back), vbuf_len(text));
+	assert_memory_equal(vbuf_ptr(back), vbuf_ptr(text), vbuf_len(text));
+	/* Past the reader's limit. */
+	vbuf_reset(back);
+	assert_int_equal(cast_chunk_unpack(vbuf_ptr(packed), vbuf_len(packed), vbuf_len(text) - 1,
+	    back), VT_ERR_TOO_LARGE);
+	/* A damaged frame. */
+	n = vbuf_len(packed);
+	p = (uint8_t *)(uintptr_t)vbuf_ptr(packed);
+	p[n / 2] ^= 0x55;
+	p[n - 1] ^= 0x55;
+	vbuf_reset(back);
+	assert_int_equal(cast_chunk_unpack(vbuf_ptr(packed), n, 1 << 20, back), VT_ERR_INVALID);
+	/* Random bytes do not shrink: stored as they are, read back as they are. */
+	randombytes_buf(rnd, sizeof(rnd));
+	rnd[0] = '[';
+	vbuf_reset(packed);
+	vbuf_reset(back);
+	assert_int_equal(cast_chunk_pack(rnd, sizeof(rnd), packed), 0);
+	assert_int_equal(vbuf_len(packed), sizeof(rnd));
+	assert_int_equal(cast_chunk_unpack(vbuf_ptr(packed), vbuf_len(packed), 1 << 20, back), 0);
+	assert_memory_equal(vbuf_ptr(back), rnd, sizeof(rnd));
+	vbuf_free(text);
+	vbuf_free(packed);
+	vbuf_free(back);
+}
+
 int
 main(void)
 {
@@ -718,6 +766,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_scan_every_split, setup_scan, teardown_scan),
 		cmocka_unit_test_setup_teardown(test_recorder_scan_only, setup_scan, teardown_scan),
 		cmocka_unit_test_setup_teardown(test_recorder_bounded, setup_scan, teardown_scan),
+		cmocka_unit_test(test_chunk_pack),
 	};
 
 	if (sodium_init() < 0)
