@@ -949,7 +949,9 @@ cast_chunk_unpack(const uint8_t *in, size_t n, size_t max, struct vbuf *out)
 	size_t got;
 	int r;
 
-	if (n < ZSTD_MAGIC_LEN || memcmp(in, ZSTD_MAGIC, ZSTD_MAGIC_LEN) != 0)
+	/* The magic is public: a plain compare (vt_ct_eq would do, at no benefit). */
+	if (n < ZSTD_MAGIC_LEN || in[0] != ZSTD_MAGIC[0] || in[1] != ZSTD_MAGIC[1] ||
+	    in[2] != ZSTD_MAGIC[2] || in[3] != ZSTD_MAGIC[3])
 		return n > max ? VT_ERR_TOO_LARGE : vbuf_put(out, in, n);
 	want = ZSTD_getFrameContentSize(in, n);
 	if (want == ZSTD_CONTENTSIZE_UNKNOWN || want == ZSTD_CONTENTSIZE_ERROR)
