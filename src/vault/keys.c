@@ -27,15 +27,70 @@
 #define ROTATE_BATCH 500
 #define ROTATE_CHUNK_BATCH 16 /* recording chunks hold up to a few hundred KiB each */
 
-/* Re-wraps up to ROTATE_BATCH older secret versions of one org; *done counts them. */
+/*
+ * A table of per-org records sealed as envelopes (record id, version) that rotation re-wraps.
+ * select_sql: $1 = the new master key version, $2 = the batch size → (record uuid, version,
+ * envelope[, inject_only]) rows still under an older version, locked FOR UPDATE. update_sql: $1
+ * = record, $2 = version, $3 = envelope, $4 = key_version.
+ */
+struct rotate_table {
+	const char *what;           /* for the log: "a secret version" */
+	const char *select_sql;
+	const char *update_sql;
+	int batch;
+	size_t blob_max;
+	uint32_t version_offset;    /* envelope version = the row's version + this */
+	const char *detail_key;     /* the count's name in MASTER_KEY_ROTATED */
+	const char *(*kind)(const struct db_res *res, int i);
+};
+
+/* The kind of the flag a secret version was sealed with (see secrets.c). */
+static const char *
+secret_version_kind(const struct db_res *res, int i)
+{
+	return db_res_bool(res, i, 3) ? "secret_version+inject_only" : "secret_version";
+}
+
+static const char *
+recording_chunk_kind(const struct db_res *res, int i)
+{
+	(void)res, (void)i;
+	return RECORDING_KIND;
+}
+
+static const struct rotate_table SECRET_VERSIONS = {
+	"a secret version",
+	"SELECT secret_id, version, envelope, inject_only FROM secret_versions "
+	"WHERE key_version < $1 ORDER BY secret_id, version LIMIT $2 FOR UPDATE",
+	"UPDATE secret_versions SET envelope = $3, key_version = $4 "
+	"WHERE secret_id = $1 AND version = $2",
+	ROTATE_BATCH, ENVELOPE_OVERHEAD + SECRET_PLAINTEXT_MAX, 0, "rewrapped", secret_version_kind,
+};
+
+/*
+ * Recording chunks (broker/recorder.h: kind "recording_chunk", record = session, version = seq
+ * + 1). Rows are locked FOR UPDATE, so a provisional chunk the recorder rewrites meanwhile waits
+ * (or is read after).
+ */
+static const struct rotate_table RECORDING_CHUNKS = {
+	"a recording chunk",
+	"SELECT session_id, seq, envelope FROM recording_chunks "
+	"WHERE key_version < $1 ORDER BY session_id, seq LIMIT $2 FOR UPDATE",
+	"UPDATE recording_chunks SET envelope = $3, key_version = $4 "
+	"WHERE session_id = $1 AND seq = $2",
+	ROTATE_CHUNK_BATCH, ENVELOPE_OVERHEAD + ENVELOPE_PLAINTEXT_MAX, 1, "recording_chunks",
+	recording_chunk_kind,
+};
+
+/* Re-wraps up to t->batch older records of table t in one org; *done counts them. */
 static int
-rotate_org_batch(struct db_pool *pool, struct keyring *kr, const struct vt_uuid *org,
-    uint32_t to, uint64_t *done)
+rotate_batch(struct db_pool *pool, struct keyring *kr, const struct vt_uuid *org, uint32_t to,
+    const struct rotate_table *t, uint64_t *done)
 {
 	struct db_tx *tx = NULL;
 	struct db_res *res = NULL;
 	struct db_params prm;
-	struct vbuf *blob = vbuf_new(ENVELOPE_OVERHEAD + SECRET_PLAINTEXT_MAX);
+	struct vbuf *blob = vbuf_new(t->blob_max);
 	struct audit_actor who;
 	char oid[UUID_STR_LEN + 1];
 	json_t *d;
@@ -48,135 +103,45 @@ rotate_org_batch(struct db_pool *pool, struct keyring *kr, const struct vt_uuid 
 		goto out;
 	db_params_init(&prm);
 	db_param_int(&prm, to);
-	db_param_int(&prm, ROTATE_BATCH);
-	r = db_query(tx, "SELECT secret_id, version, envelope, inject_only FROM secret_versions "
-			 "WHERE key_version < $1 ORDER BY secret_id, version LIMIT $2 FOR UPDATE",
-	    &prm, &res);
+	db_param_int(&prm, t->batch);
+	r = db_query(tx, t->select_sql, &prm, &res);
 	db_params_free(&prm);
 	if (r != 0)
 		goto out;
 	n = db_res_rows(res);
 	for (i = 0; i < n; i++) {
 		struct envelope_ctx ctx;
-		struct vt_uuid sid;
+		struct vt_uuid rid;
 		int64_t ver;
 		uint32_t nv;
 
 		vbuf_reset(blob);
-		if ((r = db_res_uuid(res, i, 0, &sid)) != 0 || (r = db_res_int(res, i, 1, &ver)) != 0 ||
+		if ((r = db_res_uuid(res, i, 0, &rid)) != 0 || (r = db_res_int(res, i, 1, &ver)) != 0 ||
 		    (r = db_res_bytes(res, i, 2, blob)) != 0)
 			goto out;
 		memset(&ctx, 0, sizeof(ctx));
 		ctx.org = *org;
-		/* The kind of the flag the version was sealed with (see secrets.c). */
-		ctx.kind = db_res_bool(res, i, 3) ? "secret_version+inject_only" : "secret_version";
-		ctx.record = sid;
-		ctx.version = (uint32_t)ver;
+		ctx.kind = t->kind(res, i);
+		ctx.record = rid;
+		ctx.version = (uint32_t)ver + t->version_offset;
 		if ((r = envelope_rewrap(kr, &ctx, (uint8_t *)(uintptr_t)vbuf_ptr(blob),
 		    vbuf_len(blob), &nv)) != 0) {
-			log_error("a secret version of org %s does not open; rotation stops",
+			log_error("%s of org %s does not open; rotation stops", t->what,
 			    (uuid_format(org, oid), oid));
 			goto out;
 		}
 		db_params_init(&prm);
-		db_param_uuid(&prm, &sid);
+		db_param_uuid(&prm, &rid);
 		db_param_int(&prm, ver);
 		db_param_bytes(&prm, vbuf_ptr(blob), vbuf_len(blob));
 		db_param_int(&prm, nv);
-		r = db_exec_one(tx, "UPDATE secret_versions SET envelope = $3, key_version = $4 "
-				    "WHERE secret_id = $1 AND version = $2", &prm);
+		r = db_exec_one(tx, t->update_sql, &prm);
 		db_params_free(&prm);
 		if (r != 0)
 			goto out;
 	}
 	if (n > 0) {
-		d = json_packx("{s:i, s:i}", "to_version", (int)to, "rewrapped", n);
-		uuid_format(org, oid);
-		r = audit_record(tx, &who, "MASTER_KEY_ROTATED", "org", oid, AUDIT_SUCCESS, d);
-		json_decref(d);
-		if (r != 0)
-			goto out;
-	}
-	db_res_free(res);
-	res = NULL;
-	r = db_tx_commit(tx);
-	tx = NULL;
-	if (r == 0)
-		*done = (uint64_t)n;
- out:
-	db_res_free(res);
-	db_tx_rollback(tx);
-	vbuf_free(blob);
-	return r;
-}
-
-/*
- * Re-wraps up to ROTATE_CHUNK_BATCH older recording chunks of one org (broker/recorder.h: kind
- * "recording_chunk", record = session, version = seq + 1); *done counts them. Rows are locked
- * FOR UPDATE, so a provisional chunk the recorder rewrites meanwhile waits (or is read after).
- */
-static int
-rotate_recordings_batch(struct db_pool *pool, struct keyring *kr, const struct vt_uuid *org,
-    uint32_t to, uint64_t *done)
-{
-	struct db_tx *tx = NULL;
-	struct db_res *res = NULL;
-	struct db_params prm;
-	struct vbuf *blob = vbuf_new(ENVELOPE_OVERHEAD + ENVELOPE_PLAINTEXT_MAX);
-	struct audit_actor who;
-	char oid[UUID_STR_LEN + 1];
-	json_t *d;
-	int r, i, n;
-
-	*done = 0;
-	memset(&who, 0, sizeof(who));
-	who.type = AUDIT_ACTOR_SYSTEM;
-	if ((r = db_tx_begin_as(pool, org, NULL, &tx)) != 0)
-		goto out;
-	db_params_init(&prm);
-	db_param_int(&prm, to);
-	db_param_int(&prm, ROTATE_CHUNK_BATCH);
-	r = db_query(tx, "SELECT session_id, seq, envelope FROM recording_chunks "
-			 "WHERE key_version < $1 ORDER BY session_id, seq LIMIT $2 FOR UPDATE",
-	    &prm, &res);
-	db_params_free(&prm);
-	if (r != 0)
-		goto out;
-	n = db_res_rows(res);
-	for (i = 0; i < n; i++) {
-		struct envelope_ctx ctx;
-		struct vt_uuid sid;
-		int64_t seq;
-		uint32_t nv;
-
-		vbuf_reset(blob);
-		if ((r = db_res_uuid(res, i, 0, &sid)) != 0 || (r = db_res_int(res, i, 1, &seq)) != 0 ||
-		    (r = db_res_bytes(res, i, 2, blob)) != 0)
-			goto out;
-		memset(&ctx, 0, sizeof(ctx));
-		ctx.org = *org;
-		ctx.kind = RECORDING_KIND;
-		ctx.record = sid;
-		ctx.version = (uint32_t)seq + 1;
-		if ((r = envelope_rewrap(kr, &ctx, (uint8_t *)(uintptr_t)vbuf_ptr(blob),
-		    vbuf_len(blob), &nv)) != 0) {
-			log_error("a recording chunk of org %s does not open; rotation stops",
-			    (uuid_format(org, oid), oid));
-			goto out;
-		}
-		db_params_init(&prm);
-		db_param_uuid(&prm, &sid);
-		db_param_int(&prm, seq);
-		db_param_bytes(&prm, vbuf_ptr(blob), vbuf_len(blob));
-		db_param_int(&prm, nv);
-		r = db_exec_one(tx, "UPDATE recording_chunks SET envelope = $3, key_version = $4 "
-				    "WHERE session_id = $1 AND seq = $2", &prm);
-		db_params_free(&prm);
-		if (r != 0)
-			goto out;
-	}
-	if (n > 0) {
-		d = json_packx("{s:i, s:i}", "to_version", (int)to, "recording_chunks", n);
+		d = json_packx("{s:i, s:i}", "to_version", (int)to, t->detail_key, n);
 		uuid_format(org, oid);
 		r = audit_record(tx, &who, "MASTER_KEY_ROTATED", "org", oid, AUDIT_SUCCESS, d);
 		json_decref(d);
@@ -380,7 +345,7 @@ vault_rotate_master(struct db_pool *pool, struct keyring *kr, uint64_t settle_ms
 			if ((r = db_res_uuid(orgs, i, 0, &org)) != 0)
 				goto out;
 			do {
-				if ((r = rotate_org_batch(pool, kr, &org, to, &n)) != 0) {
+				if ((r = rotate_batch(pool, kr, &org, to, &SECRET_VERSIONS, &n)) != 0) {
 					snprintf(err, VAULT_ERR_MAX, "re-wrapping stopped (see the "
 								     "log); run rotate-master again");
 					goto out;
@@ -389,7 +354,7 @@ vault_rotate_master(struct db_pool *pool, struct keyring *kr, uint64_t settle_ms
 			} while (n == ROTATE_BATCH);
 			/* Its session recordings' chunks. */
 			do {
-				if ((r = rotate_recordings_batch(pool, kr, &org, to, &n)) != 0) {
+				if ((r = rotate_batch(pool, kr, &org, to, &RECORDING_CHUNKS, &n)) != 0) {
 					snprintf(err, VAULT_ERR_MAX, "re-wrapping recordings stopped "
 								     "(see the log); run rotate-master "
 								     "again");
