@@ -20,6 +20,7 @@
 #include "base/util.h"
 #include "base/vbuf.h"
 #include "crypto/envelope.h"
+#include "db/keystore.h"
 
 #define HOST_KEY_KIND "broker_host_key"
 #define HOST_KEY_ALG "ssh-ed25519"
@@ -204,54 +205,9 @@ int
 broker_host_key_rewrap(struct db_pool *pool, const struct keyring *kr)
 {
 	struct envelope_ctx ctx;
-	struct db_tx *tx = NULL;
-	struct db_res *res = NULL, *ok = NULL;
-	struct db_params prm;
-	struct vbuf *old = vbuf_new(ENVELOPE_OVERHEAD + HOST_KEY_PEM_MAX);
-	struct vbuf *blob = vbuf_new(ENVELOPE_OVERHEAD + HOST_KEY_PEM_MAX);
-	uint32_t kv, nv;
-	int r;
 
 	seal_ctx(&ctx);
-	if ((r = db_tx_begin(pool, &tx)) != 0 ||
-	    (r = db_query(tx, "SELECT sealed FROM vt_broker_host_key()", NULL, &res)) != 0)
-		goto out;
-	if (db_res_rows(res) == 0) { /* no broker has started yet: nothing to re-wrap */
-		r = 0;
-		goto out;
-	}
-	if ((r = db_res_bytes(res, 0, 0, old)) != 0 || (r = db_res_bytes(res, 0, 0, blob)) != 0)
-		goto out;
-	if (envelope_key_version(vbuf_ptr(blob), vbuf_len(blob), &kv) != 0) {
-		r = VT_ERR_CRYPTO;
-		goto out;
-	}
-	if (kv == keyring_current_version(kr)) {
-		r = 0;
-		goto out;
-	}
-	if ((r = envelope_rewrap(kr, &ctx, (uint8_t *)(uintptr_t)vbuf_ptr(blob), vbuf_len(blob),
-	    &nv)) != 0)
-		goto out;
-	db_params_init(&prm);
-	db_param_bytes(&prm, vbuf_ptr(old), vbuf_len(old));
-	db_param_bytes(&prm, vbuf_ptr(blob), vbuf_len(blob));
-	db_param_int(&prm, nv);
-	r = db_query(tx, "SELECT vt_broker_host_key_replace($1, $2, $3)", &prm, &ok);
-	db_params_free(&prm);
-	if (r != 0)
-		goto out;
-	if (!db_res_bool(ok, 0, 0)) {
-		r = VT_ERR_CONFLICT;
-		goto out;
-	}
-	r = db_tx_commit(tx);
-	tx = NULL;
- out:
-	db_res_free(ok);
-	db_res_free(res);
-	db_tx_rollback(tx);
-	vbuf_free(old);
-	vbuf_free(blob);
-	return r;
+	return keystore_rewrap_sealed(pool, kr, &ctx, HOST_KEY_PEM_MAX,
+	    "SELECT sealed FROM vt_broker_host_key()",
+	    "SELECT vt_broker_host_key_replace($1, $2, $3)");
 }

@@ -9,6 +9,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "base/vbuf.h"
 #include "base/vtime.h"
 #include "crypto/envelope.h"
 
@@ -123,3 +124,56 @@ keystore_maybe_sync(struct db_tx *tx, struct keyring *kr, int force)
 	return r;
 }
 
+int
+keystore_rewrap_sealed(struct db_pool *pool, const struct keyring *kr,
+    const struct envelope_ctx *ctx, size_t max, const char *select_sql, const char *replace_sql)
+{
+	struct db_tx *tx = NULL;
+	struct db_res *res = NULL, *ok = NULL;
+	struct db_params prm;
+	struct vbuf *old = vbuf_new(ENVELOPE_OVERHEAD + max);
+	struct vbuf *blob = vbuf_new(ENVELOPE_OVERHEAD + max);
+	uint32_t kv, nv;
+	int r;
+
+	if ((r = db_tx_begin(pool, &tx)) != 0 || (r = db_query(tx, select_sql, NULL, &res)) != 0)
+		goto out;
+	if (db_res_rows(res) == 0) { /* no server has created it yet: nothing to re-wrap */
+		r = 0;
+		goto out;
+	}
+	if ((r = db_res_bytes(res, 0, 0, old)) != 0 || (r = db_res_bytes(res, 0, 0, blob)) != 0)
+		goto out;
+	if (envelope_key_version(vbuf_ptr(blob), vbuf_len(blob), &kv) != 0) {
+		r = VT_ERR_CRYPTO;
+		goto out;
+	}
+	if (kv == keyring_current_version(kr)) {
+		r = 0;
+		goto out;
+	}
+	if ((r = envelope_rewrap(kr, ctx, (uint8_t *)(uintptr_t)vbuf_ptr(blob), vbuf_len(blob),
+	    &nv)) != 0)
+		goto out;
+	db_params_init(&prm);
+	db_param_bytes(&prm, vbuf_ptr(old), vbuf_len(old));
+	db_param_bytes(&prm, vbuf_ptr(blob), vbuf_len(blob));
+	db_param_int(&prm, nv);
+	r = db_query(tx, replace_sql, &prm, &ok);
+	db_params_free(&prm);
+	if (r != 0)
+		goto out;
+	if (!db_res_bool(ok, 0, 0)) {
+		r = VT_ERR_CONFLICT;
+		goto out;
+	}
+	r = db_tx_commit(tx);
+	tx = NULL;
+ out:
+	db_res_free(ok);
+	db_res_free(res);
+	db_tx_rollback(tx);
+	vbuf_free(old);
+	vbuf_free(blob);
+	return r;
+}

@@ -28,4 +28,17 @@ int keystore_maybe_sync(struct db_tx *tx, struct keyring *kr, int force) VT_WUR;
  */
 int keystore_verify(struct db_tx *tx, struct keyring *kr) VT_WUR;
 
+/*
+ * Rotation of a deployment-wide sealed key kept in one row behind SECURITY DEFINER functions
+ * (the audit signing root, the broker's host key): select_sql returns its envelope in column 0
+ * (no row: no server created it yet, nothing to do); replace_sql ($1 the old envelope, $2 the new
+ * one, $3 its master key version) returns whether it swapped. Re-wraps under the keyring's
+ * current version when the envelope is older; VT_ERR_CONFLICT when another writer changed the
+ * row meanwhile.
+ */
+struct envelope_ctx;
+int keystore_rewrap_sealed(struct db_pool *pool, const struct keyring *kr,
+    const struct envelope_ctx *ctx, size_t max, const char *select_sql,
+    const char *replace_sql) VT_WUR;
+
 #endif

@@ -435,6 +435,12 @@ for t in $TYPES; do
 	reveal_check "$t" "after rotation"
 done
 totp_check "after rotation"
+# The deployment-wide sealed keys are re-wrapped too (header and column); the restart at the end
+# shows they still open.
+expect_eq "2|\\x00000002" "$(psql_super "SELECT key_version, substring(sealed FROM 6 FOR 4)
+	FROM broker_host_keys")" "after rotation: the broker host key is under master key 2"
+expect_eq "2|\\x00000002" "$(psql_super "SELECT key_version, substring(sealed FROM 6 FOR 4)
+	FROM audit_keys")" "after rotation: the audit signing root is under master key 2"
 
 # A write once the server has synced (KEYS_SYNC_INTERVAL_MS) is sealed under version 2.
 sleep 2.5
@@ -454,5 +460,11 @@ expect_eq "0|3" "$(psql_super "SELECT count(*) FILTER (WHERE key_version <> 2),
 	"after rotation: new versions under master key 2"
 
 search_all "after rotate-master" 2
+
+# A restart opens the re-wrapped broker host key (and audit signing root) under version 2.
+vt_stop
+vt_start
+grep -q 'ssh broker listening on' "$VT_LOG" && pass ||
+	fail "after rotation: the broker did not start with its re-wrapped host key"
 
 finish
