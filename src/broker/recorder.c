@@ -9,6 +9,7 @@
  */
 #include "broker/recorder.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,15 @@ struct found {
 	const struct scan_rule *rule;
 	enum scan_severity severity;
 	uint64_t start, end;
+};
+
+/* A chunk write waiting for the writer thread: a copy of the chunk's text (wiped when freed). */
+#define RECORDER_QUEUE 4         /* chunk writes in flight per session; the relay waits past it */
+struct wjob {
+	int seq;
+	int final;
+	int set_recorded;            /* also mark the session recorded (its first row) */
+	struct vbuf *pt;
 };
 
 struct recorder {
@@ -75,12 +85,22 @@ struct recorder {
 	uint64_t bytes_out;
 	uint32_t exposures;
 	int err;                     /* sticky: after a failure every call fails */
+
+	/* The writer thread: seals and stores chunks, so the relay does not wait for PostgreSQL. */
+	pthread_t wthr;
+	int wstarted;
+	pthread_mutex_t wmu;
+	pthread_cond_t wcv;
+	struct wjob wq[RECORDER_QUEUE];
+	int wh, wn;                  /* the queue's head and length */
+	int wstop;
+	int werr;                    /* the first failed write (sticky) */
 };
 
 /* ---- database ---------------------------------------------------------------------------------- */
 
 static int
-chunk_store(struct recorder *r, int seq, int final, const struct vbuf *pt)
+chunk_write(struct recorder *r, int seq, int final, int set_recorded, const struct vbuf *pt)
 {
 	struct envelope_ctx ctx;
 	struct db_tx *tx = NULL;
@@ -131,7 +151,7 @@ chunk_store(struct recorder *r, int seq, int final, const struct vbuf *pt)
 		rc = VT_ERR_INTERNAL;
 		goto out;
 	}
-	if (!r->any_row) {
+	if (set_recorded) {
 		db_params_init(&prm);
 		db_param_uuid(&prm, &r->session);
 		rc = db_exec_one(tx, "UPDATE terminal_sessions SET recorded = true WHERE id = $1",
@@ -142,16 +162,123 @@ chunk_store(struct recorder *r, int seq, int final, const struct vbuf *pt)
 	}
 	rc = db_tx_commit(tx);
 	tx = NULL;
-	if (rc == 0) {
-		r->any_row = 1;
-		r->row_at_seq = !final;
-	}
  out:
 	db_res_free(res);
 	db_tx_rollback(tx);
 	vbuf_free(packed);
 	vbuf_free(blob);
 	return rc;
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct recorder *r = arg;
+	struct wjob j;
+	int rc;
+
+	pthread_mutex_lock(&r->wmu);
+	for (;;) {
+		while (r->wn == 0 && !r->wstop)
+			pthread_cond_wait(&r->wcv, &r->wmu);
+		if (r->wn == 0)
+			break;
+		j = r->wq[r->wh];
+		rc = r->werr;
+		pthread_mutex_unlock(&r->wmu);
+		/* After a failure nothing more is written: the session is ending anyway. */
+		if (rc == 0)
+			rc = chunk_write(r, j.seq, j.final, j.set_recorded, j.pt);
+		vbuf_free(j.pt);
+		pthread_mutex_lock(&r->wmu);
+		r->wq[r->wh].pt = NULL;
+		r->wh = (r->wh + 1) % RECORDER_QUEUE;
+		r->wn--;
+		if (rc != 0 && r->werr == 0)
+			r->werr = rc;
+		pthread_cond_broadcast(&r->wcv);
+	}
+	pthread_mutex_unlock(&r->wmu);
+	return NULL;
+}
+
+/*
+ * Queues chunk `seq` (a copy of pt) for the writer thread, waiting while RECORDER_QUEUE writes are
+ * in flight. A failed earlier write fails this call (and so the session: fail closed).
+ */
+static int
+chunk_store(struct recorder *r, int seq, int final, const struct vbuf *pt)
+{
+	struct vbuf *copy;
+	int rc;
+
+	if (!r->wstarted) {
+		pthread_attr_t attr;
+
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		rc = pthread_create(&r->wthr, &attr, writer_main, r);
+		pthread_attr_destroy(&attr);
+		if (rc != 0)
+			return VT_ERR_INTERNAL;
+		r->wstarted = 1;
+	}
+	copy = vbuf_new(ENVELOPE_PLAINTEXT_MAX);
+	if ((rc = vbuf_put(copy, vbuf_ptr(pt), vbuf_len(pt))) != 0) {
+		vbuf_free(copy);
+		return rc;
+	}
+	pthread_mutex_lock(&r->wmu);
+	while (r->wn == RECORDER_QUEUE && r->werr == 0)
+		pthread_cond_wait(&r->wcv, &r->wmu);
+	if ((rc = r->werr) == 0) {
+		struct wjob *j = &r->wq[(r->wh + r->wn) % RECORDER_QUEUE];
+
+		j->seq = seq;
+		j->final = final;
+		j->set_recorded = !r->any_row;
+		j->pt = copy;
+		copy = NULL;
+		r->wn++;
+		pthread_cond_broadcast(&r->wcv);
+	}
+	pthread_mutex_unlock(&r->wmu);
+	vbuf_free(copy);
+	if (rc != 0)
+		return rc;
+	r->any_row = 1;
+	r->row_at_seq = !final;
+	return 0;
+}
+
+/* Waits until every queued write is done; the first failure, or 0. */
+static int
+chunk_drain(struct recorder *r)
+{
+	int rc;
+
+	if (!r->wstarted)
+		return 0;
+	pthread_mutex_lock(&r->wmu);
+	while (r->wn > 0)
+		pthread_cond_wait(&r->wcv, &r->wmu);
+	rc = r->werr;
+	pthread_mutex_unlock(&r->wmu);
+	return rc;
+}
+
+/* Stops the writer thread after the queue is through. */
+static void
+writer_stop(struct recorder *r)
+{
+	if (!r->wstarted)
+		return;
+	pthread_mutex_lock(&r->wmu);
+	r->wstop = 1;
+	pthread_cond_broadcast(&r->wcv);
+	pthread_mutex_unlock(&r->wmu);
+	pthread_join(r->wthr, NULL);
+	r->wstarted = 0;
 }
 
 static int
@@ -439,6 +566,9 @@ recorder_free(struct recorder *r)
 {
 	if (r == NULL)
 		return;
+	writer_stop(r);
+	pthread_mutex_destroy(&r->wmu);
+	pthread_cond_destroy(&r->wcv);
 	(void)scan_stream_close(r->st, NULL, NULL);
 	cast_free(r->cast);
 	vbuf_free(r->chunk);
@@ -480,6 +610,8 @@ recorder_open(struct db_pool *pool, struct keyring *kr, const struct scan_db *db
 	r->on_exposure = prm->on_exposure;
 	r->ud = prm->ud;
 	r->now = prm->start_us;
+	pthread_mutex_init(&r->wmu, NULL);
+	pthread_cond_init(&r->wcv, NULL);
 	randombytes_buf(r->hkey, sizeof(r->hkey));
 	if ((rc = scan_stream_open(db, fps, &r->st)) != 0)
 		goto fail;
@@ -626,9 +758,13 @@ recorder_close(struct recorder *r, int64_t t_us, struct recorder_stats *st)
 		/* The last chunk (chunk 0 holds at least the header). */
 		if (vbuf_len(r->chunk) > 0)
 			rc = chunk_store(r, r->seq, 1, r->chunk);
-		else if (r->row_at_seq)
+		if (rc == 0)
+			rc = chunk_drain(r);
+		if (rc == 0 && vbuf_len(r->chunk) == 0 && r->row_at_seq)
 			rc = chunk_delete(r, r->seq);
 	}
+	if (rc == 0)
+		rc = chunk_drain(r); /* a session without output may still have queued nothing */
  out:
 	if (st != NULL) {
 		st->bytes_out = r->bytes_out;
