@@ -285,10 +285,19 @@ done
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$VT_PID/status"; }
 threads() { awk '/^Threads:/ {print $2}' "/proc/$VT_PID/status"; }
 idle_sleeps() { pgrep -u "$SSHD_KEY_USER" -x sleep | wc -l; }
+# api_ms: median milliseconds of 20 authenticated API requests (each reads the database).
+api_ms() {
+	local i
+	for i in $(seq 1 20); do
+		curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $A_JWT" \
+			"$VT_ADDR/api/auth/me"
+	done | awk '{printf "%.2f\n", $1 * 1000}' | median
+}
 echo "bench: opening $IDLE idle sessions through the broker" >&2
 for _ in 1 2 3; do via broker 'sleep 0.1' </dev/null; done
 sleep 1
 RSS0=$(rss_kib) THR0=$(threads)
+API0=$(api_ms)
 for i in $(seq 1 "$IDLE"); do
 	via broker 'exec sleep 3600' </dev/null >/dev/null 2>&1 &
 	IDLE_PIDS+=($!)
@@ -307,6 +316,7 @@ done
 OPEN=$(idle_sleeps)
 sleep 2
 RSS1=$(rss_kib) THR1=$(threads)
+API1=$(api_ms)
 bench_cleanup
 IDLE_PIDS=()
 
@@ -342,6 +352,7 @@ echo
 PER=$(awk -v a="$RSS0" -v b="$RSS1" -v n="$OPEN" 'BEGIN {printf "%.0f", (n > 0 ? (b - a) / n : 0)}')
 echo "idle sessions: $OPEN open; server VmRSS $((RSS0 / 1024)) → $((RSS1 / 1024)) MiB," \
 	"threads $THR0 → $THR1: $PER KiB per session"
+echo "API latency (GET /api/auth/me, median of 20): $API0 ms → $API1 ms with $OPEN sessions open"
 echo
 down_ratio=$(ratio "${DOWN[broker]}" "${DOWN[direct]}")
 over=$(awk -v a="${T_MED[broker]}" -v b="${T_MED[direct]}" 'BEGIN {printf "%.1f", a - b}')
