@@ -499,6 +499,51 @@ test_production_audit_chain(void **state)
 	config_free(&c);
 }
 
+/* The SSH broker's variables: defaults, "off", 0 (a free port) and every refusal. */
+static void
+test_ssh_broker(void **state)
+{
+	struct fake_env e;
+	struct config c;
+
+	(void)state;
+	env_dev(&e);
+	load_ok(&e, &c);
+	assert_int_equal(c.ssh_broker_port, 2222);
+	assert_null(c.ssh_broker_bind);
+	assert_int_equal(c.ssh_broker_max_sessions, 1000);
+	assert_null(c.ssh_broker_public_host);
+	assert_int_equal(c.ssh_broker_login_timeout_ms, 30000);
+	config_free(&c);
+	env_set(&e, "SSH_BROKER_PORT", "off");
+	load_ok(&e, &c);
+	assert_int_equal(c.ssh_broker_port, -1);
+	config_free(&c);
+	env_set(&e, "SSH_BROKER_PORT", "0");
+	env_set(&e, "SSH_BROKER_BIND", "0.0.0.0");
+	env_set(&e, "SSH_BROKER_PUBLIC_HOST", "bastion.example.com");
+	env_set(&e, "SSH_BROKER_MAX_SESSIONS", "500");
+	load_ok(&e, &c);
+	assert_int_equal(c.ssh_broker_port, 0);
+	assert_string_equal(c.ssh_broker_bind, "0.0.0.0");
+	assert_string_equal(c.ssh_broker_public_host, "bastion.example.com");
+	assert_int_equal(c.ssh_broker_max_sessions, 500);
+	config_free(&c);
+	env_set(&e, "SSH_BROKER_PORT", "65536");
+	load_fails(&e, "SSH_BROKER_PORT: must be a port between 0 and 65535, or off");
+	env_set(&e, "SSH_BROKER_PORT", "on");
+	load_fails(&e, "SSH_BROKER_PORT: must be a port between 0 and 65535, or off");
+	env_set(&e, "SSH_BROKER_PORT", NULL);
+	env_set(&e, "SSH_BROKER_MAX_SESSIONS", "0");
+	load_fails(&e, "SSH_BROKER_MAX_SESSIONS: must be a number between 1 and 100000");
+	env_set(&e, "SSH_BROKER_MAX_SESSIONS", NULL);
+	env_set(&e, "SSH_BROKER_PUBLIC_HOST", "host; rm -rf /");
+	load_fails(&e, "SSH_BROKER_PUBLIC_HOST: must be a host name or an IP address");
+	env_set(&e, "SSH_BROKER_PUBLIC_HOST", NULL);
+	env_set(&e, "SSH_BROKER_LOGIN_TIMEOUT_MS", "50");
+	load_fails(&e, "SSH_BROKER_LOGIN_TIMEOUT_MS: must be milliseconds between 100 and 600000");
+}
+
 static void
 test_app_env_and_node_env_alias(void **state)
 {
@@ -921,6 +966,7 @@ main(void)
 		cmocka_unit_test(test_production_jwt_secret_length),
 		cmocka_unit_test(test_production_database_url),
 		cmocka_unit_test(test_production_audit_chain),
+		cmocka_unit_test(test_ssh_broker),
 		cmocka_unit_test(test_app_env_and_node_env_alias),
 		cmocka_unit_test(test_port_bounds),
 		cmocka_unit_test(test_jwt_ttl_bounds),
