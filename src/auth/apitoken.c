@@ -49,7 +49,8 @@ apitoken_create(struct db_tx *tx, const struct principal *p, const json_t *body,
 	const char *name = json_get_str(body, "name");
 	json_t *scopes = json_object_get(body, "scopes"), *e, *detail = NULL, *row = NULL;
 	int64_t ttl = json_get_int(body, "expires_in_seconds", 0);
-	uint8_t rnd[32], h[HASH_SHA256_LEN];
+	uint8_t h[HASH_SHA256_LEN];
+	size_t n;
 	char token[API_TOKEN_LEN + 1], tid[UUID_STR_LEN + 1];
 	char scope_list[256] = "";
 	uint32_t seen = 0, bit;
@@ -78,12 +79,8 @@ apitoken_create(struct db_tx *tx, const struct principal *p, const json_t *body,
 			off += (size_t)snprintf(scope_list + off, sizeof(scope_list) - off, "%s%s",
 			    off > 0 ? " " : "", authz_scope_str(bit));
 	}
-	random_bytes(rnd, sizeof(rnd));
-	memcpy(token, API_TOKEN_PREFIX, 3);
-	b64url_encode(rnd, sizeof(rnd), token + 3, sizeof(token) - 3);
-	sodium_memzero(rnd, sizeof(rnd));
-	VT_ASSERT(strlen(token) == API_TOKEN_LEN);
-	hash_sha256(token, strlen(token), h);
+	n = bearer_token_new(API_TOKEN_PREFIX, token, sizeof(token), h);
+	VT_ASSERT(n == API_TOKEN_LEN);
 	uuid_random(&id);
 	uuid_format(&id, tid);
 

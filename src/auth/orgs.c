@@ -103,13 +103,9 @@ org_members(struct db_tx *tx, int limit, const char *cursor, json_t **out)
 static void
 make_invite_token(char token[static INVITE_TOKEN_LEN + 1], uint8_t h[static HASH_SHA256_LEN])
 {
-	uint8_t rnd[32];
+	size_t n = bearer_token_new(INVITE_TOKEN_PREFIX, token, INVITE_TOKEN_LEN + 1, h);
 
-	random_bytes(rnd, sizeof(rnd));
-	memcpy(token, INVITE_TOKEN_PREFIX, 4);
-	b64url_encode(rnd, sizeof(rnd), token + 4, INVITE_TOKEN_LEN + 1 - 4);
-	sodium_memzero(rnd, sizeof(rnd));
-	hash_sha256(token, strlen(token), h);
+	VT_ASSERT(n == INVITE_TOKEN_LEN);
 }
 
 int

@@ -687,7 +687,8 @@ ssh_ticket_issue(struct db_tx *tx, const struct principal *p, const json_t *body
 {
 	const char *pid_s = json_get_str(body, "profile_id");
 	char ticket[SSH_TICKET_LEN + 1], *cmd = NULL, *name = NULL;
-	uint8_t rnd[32], h[HASH_SHA256_LEN];
+	uint8_t h[HASH_SHA256_LEN];
+	size_t n;
 	struct db_params prm;
 	struct db_res *res = NULL;
 	struct vt_uuid pid, cred;
@@ -733,12 +734,8 @@ ssh_ticket_issue(struct db_tx *tx, const struct principal *p, const json_t *body
 		r = VT_ERR_FORBIDDEN;
 		goto out;
 	}
-	random_bytes(rnd, sizeof(rnd));
-	memcpy(ticket, SSH_TICKET_PREFIX, 4);
-	b64url_encode(rnd, sizeof(rnd), ticket + 4, sizeof(ticket) - 4);
-	sodium_memzero(rnd, sizeof(rnd));
-	VT_ASSERT(strlen(ticket) == SSH_TICKET_LEN && SSH_TICKET_LEN <= SSH_TICKET_MAX);
-	hash_sha256(ticket, SSH_TICKET_LEN, h);
+	n = bearer_token_new(SSH_TICKET_PREFIX, ticket, sizeof(ticket), h);
+	VT_ASSERT(n == SSH_TICKET_LEN && SSH_TICKET_LEN <= SSH_TICKET_MAX);
 	/* The app role may only INSERT tickets (no RETURNING): the expiry is computed first. */
 	db_params_init(&prm);
 	db_param_int(&prm, SSH_TICKET_TTL_S);

@@ -4,12 +4,14 @@
 #include "crypto/hash.h"
 
 #include <pthread.h>
+#include <string.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <sodium.h>
 
+#include "base/encode.h"
 #include "base/err.h"
 
 /*
@@ -83,4 +85,21 @@ void
 random_bytes(void *buf, size_t n)
 {
 	randombytes_buf(buf, n);
+}
+
+size_t
+bearer_token_new(const char *prefix, char *out, size_t outsz, uint8_t h[static HASH_SHA256_LEN])
+{
+	uint8_t rnd[BEARER_RANDOM_LEN];
+	size_t pl = strlen(prefix), n;
+
+	VT_ASSERT(outsz > pl + BEARER_B64_LEN);
+	memcpy(out, prefix, pl);
+	random_bytes(rnd, sizeof(rnd));
+	b64url_encode(rnd, sizeof(rnd), out + pl, outsz - pl);
+	sodium_memzero(rnd, sizeof(rnd));
+	n = strlen(out);
+	VT_ASSERT(n == pl + BEARER_B64_LEN);
+	hash_sha256(out, n, h);
+	return n;
 }

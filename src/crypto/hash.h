@@ -26,4 +26,14 @@ int hmac_compute(enum hmac_alg alg, const uint8_t *key, size_t keylen, const voi
 /* n random bytes from the OS CSPRNG (libsodium randombytes). */
 void random_bytes(void *buf, size_t n);
 
+/*
+ * A bearer secret shown once and stored only hashed (API tokens, invite tokens, broker
+ * tickets): `prefix` followed by the unpadded base64url of 32 random bytes, NUL-terminated into
+ * out (outsz must hold strlen(prefix) + 44), and its SHA-256 into h. Returns its length.
+ */
+#define BEARER_RANDOM_LEN 32
+#define BEARER_B64_LEN 43
+size_t bearer_token_new(const char *prefix, char *out, size_t outsz,
+    uint8_t h[static HASH_SHA256_LEN]);
+
 #endif
