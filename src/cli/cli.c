@@ -726,6 +726,22 @@ path_get(const json_t *obj, const char *key)
 	return path_get(json_object_get(obj, buf), dot + 1);
 }
 
+int
+cli_print_items(const struct cli_args *a, json_t *items, const char *const *cols,
+    const char *const *headers, size_t ncols)
+{
+	if (a->format == CLI_FORMAT_JSON) {
+		json_t *o = json_pack("{s:O, s:n}", "items", items, "next_cursor");
+
+		cli_print_json(o);
+		json_decref(o);
+	} else {
+		cli_print_table(items, cols, headers, ncols);
+	}
+	json_decref(items);
+	return 0;
+}
+
 void
 cli_print_table(const json_t *items, const char *const *cols, const char *const *headers,
     size_t ncols)

@@ -117,6 +117,12 @@ int cli_token_present(void);
 void cli_print_json(const json_t *v);
 void cli_print_table(const json_t *items, const char *const *cols, const char *const *headers,
     size_t ncols);
+/*
+ * A fetched list (owned; freed here): with -format=json as {"items": [...], "next_cursor":
+ * null} (everything was fetched), else as a table of `cols`.
+ */
+int cli_print_items(const struct cli_args *a, json_t *items, const char *const *cols,
+    const char *const *headers, size_t ncols);
 /* Prints one object as key: value lines. */
 void cli_print_object(const json_t *obj, const char *const *keys, const char *const *labels,
     size_t n);

@@ -49,20 +49,12 @@ static const char *const LS_HDRS[] = { "ID", "PROFILE", "KIND", "STARTED", "ENDE
 static int
 rec_ls(const struct cli_args *a)
 {
-	json_t *items = NULL, *o;
+	json_t *items = NULL;
 	int r;
 
 	if ((r = cli_list_all("/api/terminal/sessions", &items)) != 0)
 		return r;
-	if (a->format == CLI_FORMAT_JSON) {
-		o = json_pack("{s:O, s:n}", "items", items, "next_cursor");
-		cli_print_json(o);
-		json_decref(o);
-	} else {
-		cli_print_table(items, LS_COLS, LS_HDRS, VT_NELEM(LS_COLS));
-	}
-	json_decref(items);
-	return 0;
+	return cli_print_items(a, items, LS_COLS, LS_HDRS, VT_NELEM(LS_COLS));
 }
 
 static char *

@@ -598,16 +598,7 @@ secret_ls(const struct cli_args *a)
 	free(path);
 	if (r != 0)
 		return r;
-	if (a->format == CLI_FORMAT_JSON) {
-		json_t *o = json_pack("{s:O, s:n}", "items", items, "next_cursor");
-
-		cli_print_json(o);
-		json_decref(o);
-	} else {
-		cli_print_table(items, cols, hdrs, VT_NELEM(cols));
-	}
-	json_decref(items);
-	return 0;
+	return cli_print_items(a, items, cols, hdrs, VT_NELEM(cols));
 }
 
 static int

@@ -145,22 +145,6 @@ keys_add(const struct cli_args *a)
 }
 
 static int
-print_items(const struct cli_args *a, json_t *items, const char *const *cols,
-    const char *const *hdrs, size_t n)
-{
-	if (a->format == CLI_FORMAT_JSON) {
-		json_t *o = json_pack("{s:O, s:n}", "items", items, "next_cursor");
-
-		cli_print_json(o);
-		json_decref(o);
-	} else {
-		cli_print_table(items, cols, hdrs, n);
-	}
-	json_decref(items);
-	return 0;
-}
-
-static int
 keys_list(const struct cli_args *a)
 {
 	static const char *const cols[] = { "id", "name", "type", "fingerprint", "last_used_at" };
@@ -170,7 +154,7 @@ keys_list(const struct cli_args *a)
 
 	if ((r = cli_list_all("/api/ssh/keys", &items)) != 0)
 		return r;
-	return print_items(a, items, cols, hdrs, VT_NELEM(cols));
+	return cli_print_items(a, items, cols, hdrs, VT_NELEM(cols));
 }
 
 static int
@@ -253,7 +237,7 @@ profiles_list(const struct cli_args *a)
 
 	if ((r = cli_list_all("/api/ssh/profiles?limit=500", &items)) != 0)
 		return r;
-	return print_items(a, items, cols, hdrs, VT_NELEM(cols));
+	return cli_print_items(a, items, cols, hdrs, VT_NELEM(cols));
 }
 
 static void

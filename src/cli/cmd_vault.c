@@ -125,22 +125,6 @@ cli_user_resolve(const char *ref, char **id)
 
 /* Prints a list response as a table, or the whole response as JSON. */
 static int
-print_list(const struct cli_args *a, json_t *items, const char *const *cols,
-    const char *const *hdrs, size_t n)
-{
-	if (a->format == CLI_FORMAT_JSON) {
-		json_t *o = json_pack("{s:O, s:n}", "items", items, "next_cursor");
-
-		cli_print_json(o);
-		json_decref(o);
-	} else {
-		cli_print_table(items, cols, hdrs, n);
-	}
-	json_decref(items);
-	return 0;
-}
-
-static int
 vault_ls(const struct cli_args *a)
 {
 	static const char *const cols[] = { "id", "name", "role", "description", "created_at" };
@@ -150,7 +134,7 @@ vault_ls(const struct cli_args *a)
 
 	if ((r = cli_list_all("/api/vault/vaults", &items)) != 0)
 		return r;
-	return print_list(a, items, cols, hdrs, VT_NELEM(cols));
+	return cli_print_items(a, items, cols, hdrs, VT_NELEM(cols));
 }
 
 static int
@@ -225,7 +209,7 @@ vault_members(const struct cli_args *a)
 	free(path);
 	if (r != 0)
 		return r;
-	return print_list(a, items, cols, hdrs, VT_NELEM(cols));
+	return cli_print_items(a, items, cols, hdrs, VT_NELEM(cols));
 }
 
 static int
