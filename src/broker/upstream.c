@@ -68,6 +68,7 @@ upstream_connect(const struct upstream_target *t, ssh_session *out, char **seen,
 	long timeout = BROKER_UPSTREAM_TIMEOUT_S;
 	unsigned int port = (unsigned int)t->port;
 	bool no = false;
+	int one = 1; /* TCP_NODELAY: see accept_one() in listener.c */
 	int strict = 0, r = VT_ERR_UNAVAILABLE;
 
 	*out = NULL;
@@ -78,6 +79,7 @@ upstream_connect(const struct upstream_target *t, ssh_session *out, char **seen,
 	    opt(s, SSH_OPTIONS_HOST, t->host) != 0 || opt(s, SSH_OPTIONS_PORT, &port) != 0 ||
 	    opt(s, SSH_OPTIONS_USER, t->username) != 0 ||
 	    opt(s, SSH_OPTIONS_TIMEOUT, &timeout) != 0 ||
+	    opt(s, SSH_OPTIONS_NODELAY, &one) != 0 ||
 	    opt(s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &strict) != 0 ||
 	    opt(s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null") != 0 ||
 	    opt(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") != 0 ||
