@@ -20,7 +20,9 @@
 #    the CPU seconds per run of the server process (vt s) and of PostgreSQL (db s, the cluster's
 #    processes). A fourth row, broker-norec, is the broker with the org's recording off (scanning
 #    still on): it shows what the recording costs, and is not a target. The data is
-#    BENCH_DATA=text (base64 lines of random bytes: terminal-like text, every byte printable) or
+#    BENCH_DATA=text (base64 lines of random bytes: printable but incompressible, the worst case
+#    for the recording), terminal (ordinary terminal output from tests/scan/gen_corpus.py
+#    --no-secrets: prompts, env dumps, logs, kubectl, git; ~20 s of Python per GiB to make) or
 #    random (raw bytes). BENCH_CLIENT_REKEY sets every client's RekeyLimit (default: OpenSSH's,
 #    a key re-exchange about every GiB).
 # 2. Connect latency: the median and p90 of BENCH_CONNECTS (20) runs of `ssh ... true` (connect,
@@ -47,6 +49,7 @@ RUNS=${BENCH_RUNS:-3}
 CONNECTS=${BENCH_CONNECTS:-20}
 IDLE=${BENCH_IDLE:-100}
 DATA=${BENCH_DATA:-text}
+case $DATA in text | terminal | random) ;; *) echo "bench: BENCH_DATA must be text, terminal or random" >&2; exit 2 ;; esac
 # RekeyLimit for every client (default: OpenSSH's, a key re-exchange every ~1 GiB with chacha20).
 REKEY=${BENCH_CLIENT_REKEY:-default}
 TARGET_RATIO=0.7
@@ -151,6 +154,9 @@ echo "bench: making $SIZE_MIB MiB of $DATA data" >&2
 BIG="$VT_TMP/big"
 if [ "$DATA" = random ]; then
 	head -c "${SIZE_MIB}M" /dev/urandom >"$BIG"
+elif [ "$DATA" = terminal ]; then
+	python3 "$HERE/../tests/scan/gen_corpus.py" --seed 20240304 --size "${SIZE_MIB}M" \
+		--no-secrets -o "$BIG"
 else
 	head -c $((SIZE_MIB * 1024 * 1024 * 3 / 4)) /dev/urandom | base64 -w 76 >"$BIG.b64"
 	head -c "${SIZE_MIB}M" "$BIG.b64" >"$BIG"

@@ -68,9 +68,11 @@ typedef int (*cast_line_fn)(void *ud, const uint8_t *line, size_t n);
 /*
  * Releases for good every event below offset upto (clamped to cast_end): "o" lines for the
  * bytes, "r" lines for resizes that came after them. An event straddling upto is cut there.
+ * fn NULL: the bytes are dropped and nothing is encoded (a session that is not recorded).
  */
 int cast_release(struct cast *c, uint64_t upto, cast_line_fn fn, void *ud) VT_WUR;
-/* Releases everything and the carried incomplete UTF-8 sequence (as U+FFFD): the end. */
+/* Releases everything and the carried incomplete UTF-8 sequence (as U+FFFD): the end (fn may
+ * be NULL, as for cast_release). */
 int cast_finish(struct cast *c, cast_line_fn fn, void *ud) VT_WUR;
 /*
  * The lines that releasing everything now would give, appended to out, without releasing (the

@@ -553,7 +553,8 @@ release(struct recorder *r)
 			return rc;
 		safe = hard;
 	}
-	rc = cast_release(r->cast, safe, on_line, r);
+	/* Not recorded: the bytes were scanned, they are dropped without being encoded. */
+	rc = cast_release(r->cast, safe, r->record ? on_line : NULL, r);
 	if (rc != 0 && r->err != 0)
 		return r->err;
 	return rc;
@@ -749,7 +750,7 @@ recorder_close(struct recorder *r, int64_t t_us, struct recorder_stats *st)
 	r->st = NULL;
 	if (rc != 0 || (rc = findings_process(r)) != 0)
 		goto out;
-	if ((rc = cast_finish(r->cast, on_line, r)) != 0) {
+	if ((rc = cast_finish(r->cast, r->record ? on_line : NULL, r)) != 0) {
 		if (r->err != 0)
 			rc = r->err;
 		goto out;

@@ -418,6 +418,99 @@ test_preview(void **state)
 	vbuf_free(p2);
 }
 
+/* No receiver: the bytes are dropped unencoded, an event straddling the offset is cut there. */
+static void
+test_release_without_receiver(void **state)
+{
+	struct cast *c = cast_new(T0);
+	struct vbuf *b = vbuf_new(1 << 16);
+	char out[256];
+
+	(void)state;
+	assert_int_equal(cast_output(c, T0 + 10, "dropped ", 8), 0);
+	assert_int_equal(cast_resize(c, T0 + 11, 100, 30), 0);
+	assert_int_equal(cast_output(c, T0 + 20, "half|kept", 9), 0);
+	assert_int_equal(cast_redact(c, 2, 6, "r"), 0);
+	assert_int_equal(cast_release(c, 12, NULL, NULL), 0);
+	assert_int_equal(cast_released(c), 12);
+	assert_null(cast_bytes(c, 11, 13));
+	assert_non_null(cast_bytes(c, 12, 17));
+	assert_int_equal(vbuf_len(b), 0);
+	/* What is left is still whole; a cut UTF-8 character is dropped silently at the end. */
+	assert_int_equal(cast_output(c, T0 + 30, "\xc3", 1), 0);
+	assert_int_equal(cast_release(c, 17, collect, b), 0);
+	output_of(b, out, sizeof(out));
+	assert_string_equal(out, "|kept");
+	assert_int_equal(cast_finish(c, NULL, NULL), 0);
+	assert_int_equal(cast_released(c), 18);
+	cast_free(c);
+	vbuf_free(b);
+}
+
+/*
+ * The JSON string encoder against a byte-at-a-time reference, on random buffers of the bytes at
+ * the edges of every class (controls, 0x7f, quote, backslash, a lone 0xff) at every alignment:
+ * its word-at-a-time test for plain runs must neither pass nor stop at a wrong byte.
+ */
+static void
+ref_json(const uint8_t *p, size_t n, struct vbuf *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[8];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (c == '"' || c == '\\') {
+			e[0] = '\\';
+			e[1] = (char)c;
+			assert_int_equal(vbuf_put(out, e, 2), 0);
+		} else if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
+			e[0] = '\\';
+			e[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
+			assert_int_equal(vbuf_put(out, e, 2), 0);
+		} else if (c < 0x20 || c == 0x7f) {
+			memcpy(e, "\\u00", 4);
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			assert_int_equal(vbuf_put(out, e, 6), 0);
+		} else if (c >= 0x80) {
+			assert_int_equal(vbuf_put(out, "\xef\xbf\xbd", 3), 0);
+		} else {
+			assert_int_equal(vbuf_put(out, &c, 1), 0);
+		}
+	}
+}
+
+static void
+test_json_bytes_words(void **state)
+{
+	static const uint8_t edge[] = { 0x00, 0x1b, 0x1f, 0x20, 0x21, 0x22, 0x5b, 0x5c, 0x5d, 0x7e,
+		0x7f, 0xff, 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a' };
+	uint8_t buf[80], carry[4];
+	struct vbuf *got = vbuf_new(1 << 12), *want = vbuf_new(1 << 12);
+	size_t ncarry, n, i;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 20000; round++) {
+		n = randombytes_uniform(sizeof(buf) + 1);
+		for (i = 0; i < n; i++)
+			buf[i] = edge[randombytes_uniform(sizeof(edge))];
+		vbuf_reset(got);
+		vbuf_reset(want);
+		ncarry = 0;
+		assert_int_equal(cast_json_bytes(buf, n, carry, &ncarry, got), 0);
+		assert_int_equal(ncarry, 0);
+		ref_json(buf, n, want);
+		assert_int_equal(vbuf_len(got), vbuf_len(want));
+		assert_memory_equal(vbuf_ptr(got), vbuf_ptr(want), vbuf_len(want));
+	}
+	vbuf_free(got);
+	vbuf_free(want);
+}
+
 /* ---- with the real scanner -------------------------------------------------------------------- */
 
 struct found {
@@ -763,6 +856,8 @@ main(void)
 		cmocka_unit_test(test_redact_across_events),
 		cmocka_unit_test(test_redact_overlap_and_mask),
 		cmocka_unit_test(test_preview),
+		cmocka_unit_test(test_release_without_receiver),
+		cmocka_unit_test(test_json_bytes_words),
 		cmocka_unit_test_setup_teardown(test_scan_every_split, setup_scan, teardown_scan),
 		cmocka_unit_test_setup_teardown(test_recorder_scan_only, setup_scan, teardown_scan),
 		cmocka_unit_test_setup_teardown(test_recorder_bounded, setup_scan, teardown_scan),
