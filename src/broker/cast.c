@@ -242,41 +242,31 @@ jroom(struct jout *j, size_t k)
 	return j->tmp + j->n;
 }
 
+/* How each ASCII byte goes into a JSON string: itself (0), backslash + the letter, or \u00XX ('u'). */
+static const char JESC[128] = {
+	['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['\b'] = 'b', ['\f'] = 'f',
+	[0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u',
+	[0x06] = 'u', [0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u', [0x10] = 'u',
+	[0x11] = 'u', [0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u', [0x16] = 'u',
+	[0x17] = 'u', [0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u',
+	[0x1d] = 'u', [0x1e] = 'u', [0x1f] = 'u', [0x7f] = 'u',
+};
+
 static void
 jascii(struct jout *j, uint8_t b)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint8_t *o = jroom(j, 6);
-	char e = 0;
+	char e = JESC[b & 0x7f];
 
-	switch (b) {
-	case '"':
-		e = '"';
-		break;
-	case '\\':
-		e = '\\';
-		break;
-	case '\n':
-		e = 'n';
-		break;
-	case '\r':
-		e = 'r';
-		break;
-	case '\t':
-		e = 't';
-		break;
-	case '\b':
-		e = 'b';
-		break;
-	case '\f':
-		e = 'f';
-		break;
-	}
-	if (e != 0) {
+	if (e == 0) {
+		o[0] = b;
+		j->n += 1;
+	} else if (e != 'u') {
 		o[0] = '\\';
 		o[1] = (uint8_t)e;
 		j->n += 2;
-	} else if (b < 0x20 || b == 0x7f) {
+	} else {
 		o[0] = '\\';
 		o[1] = 'u';
 		o[2] = '0';
@@ -284,9 +274,6 @@ jascii(struct jout *j, uint8_t b)
 		o[4] = (uint8_t)hex[b >> 4];
 		o[5] = (uint8_t)hex[b & 15];
 		j->n += 6;
-	} else {
-		o[0] = b;
-		j->n += 1;
 	}
 }
 
