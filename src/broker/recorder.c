@@ -122,7 +122,7 @@ chunk_write(struct recorder *r, int seq, int final, int set_recorded, const stru
 		goto out;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.org = r->org;
-	ctx.kind = RECORDING_KIND;
+	ctx.kind = ENVELOPE_KIND_RECORDING_CHUNK;
 	ctx.record = r->session;
 	ctx.version = (uint32_t)seq + 1;
 	/* Terminal text shrinks several times: less to seal, to write and to keep. */

@@ -35,7 +35,6 @@
 #define RECORDER_FLUSH_MS 1000      /* provisional data reaches the database at least this often */
 #define RECORDING_CHUNK_MAX (256 * 1024) /* final lines of one chunk, at most (or one line) */
 #define RECORDING_MAX ((size_t)1 << 30)  /* largest recording served by recording_read */
-#define RECORDING_KIND "recording_chunk"
 
 /*
  * Called once per distinct exposed secret per session (a fingerprint: per label's secret; a rule

@@ -198,7 +198,7 @@ recording_read(struct db_tx *tx, struct keyring *kr, const struct vt_uuid *id, s
 			goto out;
 		memset(&ctx, 0, sizeof(ctx));
 		ctx.org = *db_tx_org(tx);
-		ctx.kind = RECORDING_KIND;
+		ctx.kind = ENVELOPE_KIND_RECORDING_CHUNK;
 		ctx.record = *id;
 		ctx.version = (uint32_t)seq + 1;
 		if (envelope_open(kr, &ctx, vbuf_ptr(blob), vbuf_len(blob), &pt) != 0) {

@@ -20,6 +20,12 @@
 #define ENVELOPE_KIND_MAX 64                /* bytes of a record kind name */
 #define ENVELOPE_PLAINTEXT_MAX ((size_t)4 << 20) /* 4 MiB of plaintext per record */
 #define ENVELOPE_OVERHEAD (4 + 1 + 4 + KEYRING_WRAPPED_LEN + AEAD_NONCE_LEN + 4 + AEAD_TAG_LEN)
+/*
+ * The kind of a recording chunk (broker/recorder.c seals them, broker/sessions.c opens them, the
+ * master-key rotation in vault/keys.c re-wraps them): here, so that rotation does not depend on
+ * the broker.
+ */
+#define ENVELOPE_KIND_RECORDING_CHUNK "recording_chunk"
 
 /* Where a record lives; every field goes into the AAD. The nil org is for global records. */
 struct envelope_ctx {

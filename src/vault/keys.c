@@ -21,7 +21,6 @@
 #include "base/log.h"
 #include "base/vtime.h"
 #include "audit/signing.h"
-#include "broker/recorder.h"
 #include "crypto/envelope.h"
 
 #define ROTATE_BATCH 500
@@ -55,7 +54,7 @@ static const char *
 recording_chunk_kind(const struct db_res *res, int i)
 {
 	(void)res, (void)i;
-	return RECORDING_KIND;
+	return ENVELOPE_KIND_RECORDING_CHUNK;
 }
 
 static const struct rotate_table SECRET_VERSIONS = {
@@ -68,7 +67,7 @@ static const struct rotate_table SECRET_VERSIONS = {
 };
 
 /*
- * Recording chunks (broker/recorder.h: kind "recording_chunk", record = session, version = seq
+ * Recording chunks (kind ENVELOPE_KIND_RECORDING_CHUNK, record = session, version = seq
  * + 1). Rows are locked FOR UPDATE, so a provisional chunk the recorder rewrites meanwhile waits
  * (or is read after).
  */
