@@ -135,6 +135,9 @@ done
 now() { printf '%s' "$EPOCHREALTIME"; }
 # cpu_s PID: the process's user + system CPU seconds.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+# all_cpu_s: CPU seconds the whole machine has been busy (user, nice, system, irq, softirq): the
+# client, the sshds, the server and PostgreSQL together (and anything else running: keep it quiet).
+all_cpu_s() { awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" {print ($2 + $3 + $4 + $7 + $8) / hz}' /proc/stat; }
 # db_cpu_s: the PostgreSQL cluster's CPU seconds (postmaster, its children, and those reaped).
 PGMASTER=$(head -n1 "$VT_DATA/pg/postmaster.pid")
 db_cpu_s() {
@@ -168,7 +171,7 @@ install -o "$SSHD_KEY_USER" -m 0644 "$BIG" "$home/big"
 
 # A failed transfer (the session dropped, bytes missing) is reported in the table, not hidden: the
 # path's figure becomes "FAILED" and its other runs are skipped.
-declare -A DOWN UP CPU_DOWN CPU_UP DB_DOWN DB_UP
+declare -A DOWN UP CPU_DOWN CPU_UP DB_DOWN DB_UP ALL_DOWN ALL_UP
 FAILURES=()
 # timed RESULT_VAR PATH DIRECTION: one run; appends MiB/s to the array RESULT_VAR, or returns 1.
 timed() {
@@ -198,23 +201,24 @@ per_run() { awk -v a="$1" -v b="$2" -v r="$RUNS" 'BEGIN {printf "%.2f", (b - a) 
 for p in $PATHS broker-norec; do
 	down=() up=()
 	[ "$p" = broker-norec ] && recording false
-	c0=$(cpu_s "$VT_PID") d0=$(db_cpu_s)
+	c0=$(cpu_s "$VT_PID") d0=$(db_cpu_s) a0=$(all_cpu_s)
 	for r in $(seq 1 "$RUNS"); do
 		echo "bench: $p down, run $r" >&2
 		timed down "$p" down || { down=(); break; }
 	done
-	c1=$(cpu_s "$VT_PID") d1=$(db_cpu_s)
+	c1=$(cpu_s "$VT_PID") d1=$(db_cpu_s) a1=$(all_cpu_s)
 	for r in $(seq 1 "$RUNS"); do
 		echo "bench: $p up, run $r" >&2
 		timed up "$p" up || { up=(); break; }
 	done
-	c2=$(cpu_s "$VT_PID") d2=$(db_cpu_s)
+	c2=$(cpu_s "$VT_PID") d2=$(db_cpu_s) a2=$(all_cpu_s)
 	[ "$p" = broker-norec ] && recording true
 	DOWN[$p]=FAILED UP[$p]=FAILED
 	[ "${#down[@]}" -gt 0 ] && DOWN[$p]=$(printf '%s\n' "${down[@]}" | median)
 	[ "${#up[@]}" -gt 0 ] && UP[$p]=$(printf '%s\n' "${up[@]}" | median)
 	CPU_DOWN[$p]=$(per_run "$c0" "$c1") DB_DOWN[$p]=$(per_run "$d0" "$d1")
 	CPU_UP[$p]=$(per_run "$c1" "$c2") DB_UP[$p]=$(per_run "$d1" "$d2")
+	ALL_DOWN[$p]=$(per_run "$a0" "$a1") ALL_UP[$p]=$(per_run "$a1" "$a2")
 done
 rm -f "$BIG" "$home/big"
 REC_BYTES=$(psql_super "SELECT coalesce(sum(length(envelope)), 0) FROM recording_chunks")
@@ -334,16 +338,31 @@ echo
 echo "SSH broker bench — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), $(ssh -V 2>&1 | cut -d, -f1)"
 echo "throughput: $(mib "$BYTES") of $DATA data, median of $RUNS runs; the broker scans and records;" \
 	"client RekeyLimit $REKEY; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-12s | %10s %8s %8s %8s | %10s %8s %8s %8s\n' path "down MiB/s" "× direct" "vt s" \
-	"db s" "up MiB/s" "× direct" "vt s" "db s"
+printf '%-12s | %10s %8s %8s %8s %8s | %10s %8s %8s %8s %8s\n' path "down MiB/s" "× direct" \
+	"vt s" "db s" "all s" "up MiB/s" "× direct" "vt s" "db s" "all s"
 for p in $PATHS broker-norec; do
-	printf '%-12s | %10s %8s %8s %8s | %10s %8s %8s %8s\n' "$p" "${DOWN[$p]}" \
-		"$(ratio "${DOWN[$p]}" "${DOWN[direct]}")" "${CPU_DOWN[$p]}" "${DB_DOWN[$p]}" "${UP[$p]}" \
-		"$(ratio "${UP[$p]}" "${UP[direct]}")" "${CPU_UP[$p]}" "${DB_UP[$p]}"
+	printf '%-12s | %10s %8s %8s %8s %8s | %10s %8s %8s %8s %8s\n' "$p" "${DOWN[$p]}" \
+		"$(ratio "${DOWN[$p]}" "${DOWN[direct]}")" "${CPU_DOWN[$p]}" "${DB_DOWN[$p]}" \
+		"${ALL_DOWN[$p]}" "${UP[$p]}" "$(ratio "${UP[$p]}" "${UP[direct]}")" "${CPU_UP[$p]}" \
+		"${DB_UP[$p]}" "${ALL_UP[$p]}"
 done
-echo "  (vt s / db s: CPU seconds per run of the server process / of PostgreSQL; broker-norec:"
+echo "  (vt s / db s / all s: CPU seconds per run of the server process / of PostgreSQL / of the"
+echo "  whole machine: client, sshds, server, PostgreSQL and anything else running; broker-norec:"
 echo "  the broker with the org's recording off, scanning still on; recordings stored:" \
 	"$REC_SESSIONS sessions, $(mib "$REC_BYTES") of envelopes)"
+# The machine's CPU per GiB down on each path, and the rate that CPU would allow with every core
+# busy on the transfer: a path that needs more CPU per byte than the cores give cannot go faster.
+for p in $PATHS broker-norec; do
+	awk -v p="$p" -v all="${ALL_DOWN[$p]:-0}" -v b="$BYTES" -v n="$(nproc)" -v d="${DOWN[direct]}" '
+		BEGIN {
+			if (all <= 0 || b <= 0) exit
+			gib = b / 1073741824; ceil = n * (b / 1048576) / all
+			printf "  CPU-bound ceiling, %-12s %6.2f machine CPU s per GiB down: at most %7.1f MiB/s on %d cores", \
+			    p ":", all / gib, ceil, n
+			if (d + 0 > 0) printf " (%.2f × direct'"'"'s measured rate)", ceil / d
+			printf "\n"
+		}'
+done
 echo
 echo "connect latency, ms over $CONNECTS runs"
 printf '%-13s | %10s %8s %10s | %12s %8s %10s\n' path "true p50" p90 "Δ direct" "prompt p50" p90 \
