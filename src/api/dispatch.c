@@ -74,7 +74,8 @@ api_dispatch(struct http_req *req, const struct http_route *route)
 							   "(Authorization: Bearer <token>)");
 	if (route->flags & ROUTE_RATE_LIMIT) {
 		snprintf(key, sizeof(key), "ip:%s", req->source_ip);
-		if ((r = auth_rate_hit(&app->env, NULL, key)) != 0)
+		if ((r = auth_rate_hit(&app->env, NULL, key, app->env.rate_max,
+		    app->env.rate_window_ms)) != 0)
 			return http_fail(req, r, r == VT_ERR_RATE_LIMITED ?
 				"too many attempts from this address; try again later" : NULL);
 	}

@@ -83,10 +83,13 @@ void auth_actor(const struct principal *p, const char *source_ip, const char *re
 /* --- rate limits (ratelimit.c) --- */
 
 /*
- * Counts one hit for key: in tx when given (the hit commits with the request, which must then
- * commit even on failure), else in its own transaction. 0, or VT_ERR_RATE_LIMITED past the limit.
+ * Counts one hit for key (at most 128 bytes) against max hits per window_ms: in tx when given (the
+ * hit commits with the request, which must then commit even on failure), else in its own
+ * transaction. 0, or VT_ERR_RATE_LIMITED past the limit. The auth limits pass env->rate_max and
+ * env->rate_window_ms.
  */
-int auth_rate_hit(const struct auth_env *env, struct db_tx *tx, const char *key) VT_WUR;
+int auth_rate_hit(const struct auth_env *env, struct db_tx *tx, const char *key, int max,
+    uint64_t window_ms) VT_WUR;
 
 /* --- identity (identity.c) --- */
 

@@ -202,7 +202,7 @@ auth_login(const struct auth_env *env, struct db_tx *tx, const json_t *body,
 	hash_sha256(email, strlen(email), h);
 	memcpy(key, "email:", 6);
 	hex_encode(h, sizeof(h), key + 6);
-	if ((r = auth_rate_hit(env, tx, key)) != 0)
+	if ((r = auth_rate_hit(env, tx, key, env->rate_max, env->rate_window_ms)) != 0)
 		return r;
 
 	who.email = email;
@@ -493,7 +493,7 @@ auth_change_password(const struct auth_env *env, struct db_tx *tx, const struct 
 	uuid_format(&p->user_id, uid);
 	/* A stolen session must not be able to guess the current password at leisure. */
 	snprintf(hash, sizeof(hash), "pwchange:%s", uid);
-	if ((r = auth_rate_hit(env, tx, hash)) != 0)
+	if ((r = auth_rate_hit(env, tx, hash, env->rate_max, env->rate_window_ms)) != 0)
 		return r;
 	hash[0] = '\0';
 	if ((r = password_check_policy(next, strlen(next), err, AUTH_ERR_MAX)) != 0) {
