@@ -40,6 +40,9 @@ static const struct config_var VARS[] = {
 	{ "DEV_MASTER_KEY", NULL, "32-byte master key as 64 hex digits (local provider)" },
 	{ "AUTH_RATE_MAX", "30", "max requests per window on unauthenticated auth endpoints" },
 	{ "AUTH_RATE_WINDOW_MS", "60000", "auth rate-limit window in milliseconds" },
+	{ "SCAN_RATE_MAX", "60", "max POST /api/vault/scan requests per window per user or API "
+	  "token" },
+	{ "SCAN_RATE_WINDOW_MS", "60000", "scan rate-limit window in milliseconds" },
 	{ "APP_ENV", "development", "production enables the boot guards (NODE_ENV is an alias)" },
 	{ "LOG_LEVEL", "info", "debug, info, warn or error" },
 	{ "HTTP_THREADS", "8", "HTTP worker threads" },
@@ -182,6 +185,13 @@ config_load(struct config *c, config_getenv_fn get, void *ctx, char err[static C
 	if (num_parse_u64(var(get, ctx, "AUTH_RATE_WINDOW_MS", "60000"), 1000, 86400000, &u) != 0)
 		CFG_FAIL("AUTH_RATE_WINDOW_MS: must be milliseconds between 1000 and 86400000");
 	c->auth_rate_window_ms = u;
+	/* Each scan is a dictionary oracle against the org's stored values: bound its rate. */
+	if (num_parse_int(var(get, ctx, "SCAN_RATE_MAX", "60"), 1, 1000000, &c->scan_rate_max) !=
+	    0)
+		CFG_FAIL("SCAN_RATE_MAX: must be a number between 1 and 1000000");
+	if (num_parse_u64(var(get, ctx, "SCAN_RATE_WINDOW_MS", "60000"), 1000, 86400000, &u) != 0)
+		CFG_FAIL("SCAN_RATE_WINDOW_MS: must be milliseconds between 1000 and 86400000");
+	c->scan_rate_window_ms = u;
 
 	v = var(get, ctx, "APP_ENV", NULL);
 	if (v == NULL)

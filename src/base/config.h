@@ -33,6 +33,8 @@ struct config {
 	int master_key_malformed;  /* DEV_MASTER_KEY was set but not 64 hex digits */
 	int auth_rate_max;
 	uint64_t auth_rate_window_ms;
+	int scan_rate_max;         /* POST /api/vault/scan per principal per window */
+	uint64_t scan_rate_window_ms;
 	int production;
 	int log_level;
 	int http_threads;

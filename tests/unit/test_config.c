@@ -199,6 +199,8 @@ test_defaults(void **state)
 	assert_int_equal(c.master_key_malformed, 0);
 	assert_int_equal(c.auth_rate_max, 30);
 	assert_true(c.auth_rate_window_ms == 60000);
+	assert_int_equal(c.scan_rate_max, 60);
+	assert_true(c.scan_rate_window_ms == 60000);
 	assert_int_equal(c.production, 0);
 	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
 	assert_int_equal(c.http_threads, 8);
@@ -217,8 +219,9 @@ test_empty_values_mean_unset(void **state)
 {
 	static const char *const names[] = { "PORT", "BIND_ADDRESS", "APP_BASE_URL", "DATABASE_URL",
 		"DATABASE_OWNER_URL", "DATABASE_APP_ROLE", "JWT_SECRET", "JWT_TTL", "KEY_PROVIDER",
-		"DEV_MASTER_KEY", "AUTH_RATE_MAX", "AUTH_RATE_WINDOW_MS", "APP_ENV", "NODE_ENV",
-		"LOG_LEVEL", "HTTP_THREADS", "DB_POOL_SIZE", "SHUTDOWN_GRACE_MS" };
+		"DEV_MASTER_KEY", "AUTH_RATE_MAX", "AUTH_RATE_WINDOW_MS", "SCAN_RATE_MAX",
+		"SCAN_RATE_WINDOW_MS", "APP_ENV", "NODE_ENV", "LOG_LEVEL", "HTTP_THREADS",
+		"DB_POOL_SIZE", "SHUTDOWN_GRACE_MS" };
 	struct fake_env e;
 	struct config c;
 	size_t i;
@@ -235,6 +238,8 @@ test_empty_values_mean_unset(void **state)
 	assert_int_equal(c.jwt_secret_is_dev_default, 1);
 	assert_int_equal(c.production, 0);
 	assert_int_equal(c.db_pool_size, 10);
+	assert_int_equal(c.scan_rate_max, 60);
+	assert_true(c.scan_rate_window_ms == 60000);
 	config_free(&c);
 }
 
@@ -703,6 +708,56 @@ test_auth_rate_bounds(void **state)
 }
 
 static void
+test_scan_rate_bounds(void **state)
+{
+	static const struct bound_case max_cases[] = {
+		{ "SCAN_RATE_MAX", "1", 1 }, { "SCAN_RATE_MAX", "1000000", 1 },
+		{ "SCAN_RATE_MAX", "0", 0 }, { "SCAN_RATE_MAX", "1000001", 0 },
+		{ "SCAN_RATE_MAX", "-5", 0 }, { "SCAN_RATE_MAX", "1e3", 0 },
+		{ "SCAN_RATE_MAX", "60 ", 0 }, { "SCAN_RATE_MAX", "off", 0 },
+		{ "SCAN_RATE_MAX", "4294967357", 0 }, { "SCAN_RATE_MAX", SECRET, 0 },
+	};
+	static const struct bound_case win_cases[] = {
+		{ "SCAN_RATE_WINDOW_MS", "1000", 1 }, { "SCAN_RATE_WINDOW_MS", "86400000", 1 },
+		{ "SCAN_RATE_WINDOW_MS", "999", 0 }, { "SCAN_RATE_WINDOW_MS", "86400001", 0 },
+		{ "SCAN_RATE_WINDOW_MS", "0", 0 }, { "SCAN_RATE_WINDOW_MS", "60s", 0 },
+		{ "SCAN_RATE_WINDOW_MS", "-1000", 0 },
+		{ "SCAN_RATE_WINDOW_MS", "18446744073709551616", 0 },
+	};
+	struct fake_env e;
+	struct config c;
+
+	(void)state;
+	run_bounds(max_cases, VT_NELEM(max_cases),
+	    "SCAN_RATE_MAX: must be a number between 1 and 1000000");
+	run_bounds(win_cases, VT_NELEM(win_cases),
+	    "SCAN_RATE_WINDOW_MS: must be milliseconds between 1000 and 86400000");
+	var_ok("SCAN_RATE_MAX", "3", &c);
+	assert_int_equal(c.scan_rate_max, 3);
+	assert_true(c.scan_rate_window_ms == 60000);
+	config_free(&c);
+	var_ok("SCAN_RATE_MAX", "1000000", &c);
+	assert_int_equal(c.scan_rate_max, 1000000);
+	config_free(&c);
+	var_ok("SCAN_RATE_WINDOW_MS", "86400000", &c);
+	assert_true(c.scan_rate_window_ms == 86400000);
+	assert_int_equal(c.scan_rate_max, 60);
+	config_free(&c);
+	/* Independent of the auth limits, both ways. */
+	env_dev(&e);
+	env_set(&e, "AUTH_RATE_MAX", "7");
+	env_set(&e, "AUTH_RATE_WINDOW_MS", "2000");
+	env_set(&e, "SCAN_RATE_MAX", "11");
+	env_set(&e, "SCAN_RATE_WINDOW_MS", "3000");
+	load_ok(&e, &c);
+	assert_int_equal(c.auth_rate_max, 7);
+	assert_true(c.auth_rate_window_ms == 2000);
+	assert_int_equal(c.scan_rate_max, 11);
+	assert_true(c.scan_rate_window_ms == 3000);
+	config_free(&c);
+}
+
+static void
 test_threads_and_pool_bounds(void **state)
 {
 	static const struct bound_case thr[] = {
@@ -850,8 +905,9 @@ static void
 test_errors_never_quote_secrets(void **state)
 {
 	static const char *const vars[] = { "PORT", "APP_BASE_URL", "DATABASE_APP_ROLE", "JWT_TTL",
-		"KEY_PROVIDER", "AUTH_RATE_MAX", "AUTH_RATE_WINDOW_MS", "APP_ENV", "LOG_LEVEL",
-		"HTTP_THREADS", "DB_POOL_SIZE", "SHUTDOWN_GRACE_MS" };
+		"KEY_PROVIDER", "AUTH_RATE_MAX", "AUTH_RATE_WINDOW_MS", "SCAN_RATE_MAX",
+		"SCAN_RATE_WINDOW_MS", "APP_ENV", "LOG_LEVEL", "HTTP_THREADS", "DB_POOL_SIZE",
+		"SHUTDOWN_GRACE_MS" };
 	size_t i;
 
 	(void)state;
@@ -893,8 +949,9 @@ test_print_help_lists_every_variable(void **state)
 {
 	static const char *const names[] = { "PORT", "BIND_ADDRESS", "APP_BASE_URL", "DATABASE_URL",
 		"DATABASE_OWNER_URL", "DATABASE_APP_ROLE", "JWT_SECRET", "JWT_TTL", "KEY_PROVIDER",
-		"DEV_MASTER_KEY", "AUTH_RATE_MAX", "AUTH_RATE_WINDOW_MS", "APP_ENV", "LOG_LEVEL",
-		"HTTP_THREADS", "DB_POOL_SIZE", "SHUTDOWN_GRACE_MS" };
+		"DEV_MASTER_KEY", "AUTH_RATE_MAX", "AUTH_RATE_WINDOW_MS", "SCAN_RATE_MAX",
+		"SCAN_RATE_WINDOW_MS", "APP_ENV", "LOG_LEVEL", "HTTP_THREADS", "DB_POOL_SIZE",
+		"SHUTDOWN_GRACE_MS" };
 	char *buf = NULL;
 	size_t len = 0, i;
 	FILE *f = open_memstream(&buf, &len);
@@ -912,6 +969,8 @@ test_print_help_lists_every_variable(void **state)
 	}
 	assert_non_null(strstr(buf, "[4000]"));
 	assert_non_null(strstr(buf, "[12h]"));
+	assert_non_null(strstr(buf, "  SCAN_RATE_MAX        max POST /api/vault/scan requests per "
+				    "window per user or API token [60]\n"));
 	/* The development JWT secret is not advertised as a default. */
 	assert_null(strstr(buf, CONFIG_DEV_JWT_SECRET));
 	free(buf);
@@ -971,6 +1030,7 @@ main(void)
 		cmocka_unit_test(test_port_bounds),
 		cmocka_unit_test(test_jwt_ttl_bounds),
 		cmocka_unit_test(test_auth_rate_bounds),
+		cmocka_unit_test(test_scan_rate_bounds),
 		cmocka_unit_test(test_threads_and_pool_bounds),
 		cmocka_unit_test(test_shutdown_grace_bounds),
 		cmocka_unit_test(test_log_level_var),
