@@ -1,9 +1,10 @@
 /*
  * The per-request pipeline: bearer → principal (at header time), per-address rate limit on the
- * unauthenticated auth endpoints, one database transaction with the org (and user) context set,
- * membership re-checked, the handler, then COMMIT — and only after a successful commit is the
- * handler's reply sent. If the commit fails, the caller gets an error instead (fail closed: an
- * action whose audit row did not commit did not happen).
+ * unauthenticated auth endpoints, per-principal rate limit on the scan endpoint, one database
+ * transaction with the org (and user) context set, membership re-checked, the handler, then
+ * COMMIT — and only after a successful commit is the handler's reply sent. If the commit fails,
+ * the caller gets an error instead (fail closed: an action whose audit row did not commit did not
+ * happen).
  */
 #include "api/app.h"
 
@@ -48,6 +49,42 @@ api_require(struct http_req *req, int perm)
 	return 0;
 }
 
+/*
+ * The scan endpoint's per-principal limit (SCAN_RATE_MAX per SCAN_RATE_WINDOW_MS): each scan
+ * tests a caller's text against every stored value of the org, a dictionary oracle. The hit
+ * commits in its own transaction before the request's begins, so a scan that fails later still
+ * counts and no request holds two pooled connections. Like the auth limits, a refusal is not
+ * audited (a flood would flood the trail); the access log has its line.
+ */
+static int
+scan_rate_hit(struct http_req *req)
+{
+	struct app *app = req->app;
+	const struct principal *p = &req->principal;
+	uint64_t win = app->cfg.scan_rate_window_ms;
+	char key[128], org[UUID_STR_LEN + 1], id[UUID_STR_LEN + 1], span[32];
+	int r;
+
+	/* The route table pairs the flag with ROUTE_AUTH, checked above. */
+	VT_ASSERT(p->kind == PRINCIPAL_USER || p->kind == PRINCIPAL_API_TOKEN);
+	uuid_format(&p->org_id, org);
+	uuid_format(p->kind == PRINCIPAL_USER ? &p->user_id : &p->token_id, id);
+	snprintf(key, sizeof(key), "scan:%s:%s:%s", org,
+	    p->kind == PRINCIPAL_USER ? "user" : "token", id);
+	if ((r = auth_rate_hit(&app->env, NULL, key, app->cfg.scan_rate_max, win)) == 0)
+		return 0;
+	if (r != VT_ERR_RATE_LIMITED)
+		return http_fail(req, r, NULL);
+	if (win % 1000 == 0)
+		snprintf(span, sizeof(span), "%llu s", (unsigned long long)(win / 1000));
+	else
+		snprintf(span, sizeof(span), "%llu ms", (unsigned long long)win);
+	/* The window began at this principal's first scan in it: it ends within one window. */
+	req->retry_after_s = (unsigned)((win + 999) / 1000);
+	return http_fail(req, r, "too many scans: at most %d per %s for each user or API token; "
+			     "try again later", app->cfg.scan_rate_max, span);
+}
+
 int
 api_dispatch(struct http_req *req, const struct http_route *route)
 {
@@ -79,6 +116,8 @@ api_dispatch(struct http_req *req, const struct http_route *route)
 			return http_fail(req, r, r == VT_ERR_RATE_LIMITED ?
 				"too many attempts from this address; try again later" : NULL);
 	}
+	if ((route->flags & ROUTE_SCAN_RATE_LIMIT) && (r = scan_rate_hit(req)) != 0)
+		return r;
 	if (req->principal.kind == PRINCIPAL_NONE)
 		r = db_tx_begin(app->pool, &req->tx);
 	else

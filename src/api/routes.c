@@ -53,7 +53,7 @@ const struct http_route API_ROUTES[] = {
 	{ HTTP_DELETE, "/api/vault/secrets/{secret_id}", api_secrets_delete, ROUTE_AUTH },
 	{ HTTP_POST, "/api/vault/secrets/{secret_id}/reveal", api_secrets_reveal, ROUTE_AUTH },
 	{ HTTP_POST, "/api/vault/secrets/{secret_id}/totp", api_secrets_totp, ROUTE_AUTH },
-	{ HTTP_POST, "/api/vault/scan", api_vault_scan, ROUTE_AUTH },
+	{ HTTP_POST, "/api/vault/scan", api_vault_scan, ROUTE_AUTH | ROUTE_SCAN_RATE_LIMIT },
 	{ HTTP_GET, "/api/terminal/sessions", api_terminal_sessions_list, ROUTE_AUTH },
 	{ HTTP_GET, "/api/terminal/sessions/{id}/recording", api_terminal_recording, ROUTE_AUTH },
 	{ HTTP_POST, "/api/ssh/keys", api_ssh_keys_create, ROUTE_AUTH },

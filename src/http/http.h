@@ -44,6 +44,7 @@ enum http_route_flags {
 	ROUTE_AUTH = 1 << 0,         /* bearer required */
 	ROUTE_RATE_LIMIT = 1 << 1,   /* unauthenticated auth endpoint: per-address rate limit */
 	ROUTE_NO_TX = 1 << 2,        /* handler manages its own database access (health) */
+	ROUTE_SCAN_RATE_LIMIT = 1 << 3, /* with ROUTE_AUTH: per-principal scan rate limit */
 };
 
 struct http_req;
@@ -92,6 +93,7 @@ struct http_req {
 	const char *resp_type;
 	int err;
 	char err_msg[HTTP_ERR_MSG_MAX];
+	unsigned retry_after_s; /* a 429 carries Retry-After: this many seconds (0: no header) */
 
 	/* Internal. */
 	struct MHD_Connection *conn;

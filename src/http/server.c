@@ -300,6 +300,12 @@ send_reply(struct http_req *req)
 				    o > 0 ? ", " : "", METHODS[i].name);
 		MHD_add_response_header(resp, "Allow", allow);
 	}
+	if (req->status == 429 && req->retry_after_s > 0) {
+		char ra[16];
+
+		snprintf(ra, sizeof(ra), "%u", req->retry_after_s);
+		MHD_add_response_header(resp, "Retry-After", ra);
+	}
 	if (req->status == 413 || req->status == 431)
 		MHD_add_response_header(resp, "Connection", "close");
 	req->resp_len = len;

@@ -3,7 +3,8 @@
 # psql and the real CLI, and cleans everything up on exit (server, cluster, temp dir).
 #
 #   . "$(dirname "$0")/lib.sh"
-#   vt_start                       # env overrides: vt_start AUTH_RATE_MAX=30
+#   vt_start                       # env overrides: vt_start AUTH_RATE_MAX=30 (both rate limits
+#                                  # default to 100000 here; test_ratelimit/test_scan_rate lower them)
 #   api POST /api/auth/register '{"email":...}' [TOKEN]   → $STATUS, $BODY
 #   expect_status 201 "register"
 #   token=$(register_user alice@example.com)
@@ -61,7 +62,8 @@ trap vt_cleanup EXIT
 # vt_start [VAR=value ...]: starts `vaultterm server --dev` and waits until it serves.
 vt_start() {
 	: >"$VT_LOG"
-	env PORT=0 AUTH_RATE_MAX="${AUTH_RATE_MAX:-100000}" LOG_LEVEL="${LOG_LEVEL:-info}" "$@" \
+	env PORT=0 AUTH_RATE_MAX="${AUTH_RATE_MAX:-100000}" SCAN_RATE_MAX="${SCAN_RATE_MAX:-100000}" \
+		LOG_LEVEL="${LOG_LEVEL:-info}" "$@" \
 		"$VAULTTERM_BIN" server --dev --data-dir "$VT_DATA" >>"$VT_LOG" 2>&1 &
 	VT_PID=$!
 	local port=""
