@@ -878,21 +878,111 @@ append_line(void *ud, const uint8_t *line, size_t n)
 	return vbuf_put(ud, line, n);
 }
 
+/* A byte that may be part of a credential: not blank, control, quote, bracket, ',' ';' or '|'. */
+static int
+token_byte(uint8_t b)
+{
+	if (b <= 0x20 || b == 0x7f)
+		return 0;
+	return b >= 0x80 || strchr("\"'`,;()[]{}<>|", b) == NULL;
+}
+
+/*
+ * Mask spans for the runs of token bytes in [from, c->end) that could be (part of) a secret:
+ * CAST_PREVIEW_RUN_MIN or more token bytes, escape sequences inside a run not ending it, or a
+ * run still open at the end (its token may go on), merged with the copies of c's spans (both in
+ * start order) into *out (malloc'd; the rule ids stay c's). Returns the count, or -1.
+ */
+static long
+preview_spans(const struct cast *c, uint64_t from, struct cast_span **out)
+{
+	struct cast_span *m = NULL, *all;
+	size_t nm = 0, capm = 0, i, j, k;
+	uint64_t o = from, run = UINT64_MAX, len = 0, last = 0;
+	const uint8_t *p;
+
+	*out = NULL;
+	while (o <= c->end) {
+		int tok = 0, esc = 0;
+		size_t step = 1;
+
+		if (o < c->end) {
+			p = at(c, o);
+			if (p[0] == 0x1b) {
+				esc = 1;
+				step = esc_len(p, (size_t)(c->end - o));
+			} else {
+				tok = token_byte(p[0]);
+			}
+		}
+		if (tok) {
+			if (run == UINT64_MAX) {
+				run = o;
+				len = 0;
+			}
+			len++;
+			last = o + 1;
+		} else if (!esc && run != UINT64_MAX) {
+			if (len >= CAST_PREVIEW_RUN_MIN || o == c->end) {
+				if (nm == capm) {
+					size_t nc = capm < 16 ? 16 : capm * 2;
+					void *q = realloc(m, nc * sizeof(*m));
+
+					if (q == NULL) {
+						free(m);
+						return -1;
+					}
+					m = q;
+					capm = nc;
+				}
+				memset(&m[nm], 0, sizeof(m[nm]));
+				m[nm].start = run;
+				m[nm].end = last; /* escape sequences after the run stay */
+				nm++;
+			}
+			run = UINT64_MAX;
+		}
+		if (o == c->end)
+			break;
+		o += step;
+	}
+	if (nm + c->nsp == 0) {
+		free(m);
+		return 0;
+	}
+	if ((all = malloc((nm + c->nsp) * sizeof(*all))) == NULL) {
+		free(m);
+		return -1;
+	}
+	for (i = j = k = 0; i < c->nsp || j < nm; k++) {
+		if (j == nm || (i < c->nsp && c->sp[i].start <= m[j].start))
+			all[k] = c->sp[i++];
+		else
+			all[k] = m[j++];
+	}
+	free(m);
+	*out = all;
+	return (long)k;
+}
+
 int
-cast_preview(const struct cast *c, struct vbuf *out)
+cast_preview(const struct cast *c, uint64_t unsafe_from, struct vbuf *out)
 {
 	struct cast_span *sp = NULL;
 	struct cast_enc enc = c->enc;
 	size_t idx;
+	long nsp;
 	int r;
 
-	if (c->nsp > 0) {
-		if ((sp = malloc(c->nsp * sizeof(*sp))) == NULL)
-			return VT_ERR_NOMEM;
-		memcpy(sp, c->sp, c->nsp * sizeof(*sp));
-	}
+	if (unsafe_from < c->released)
+		unsafe_from = c->released;
+	if (unsafe_from > c->end)
+		unsafe_from = c->end;
+	if ((nsp = preview_spans(c, unsafe_from, &sp)) < 0)
+		return VT_ERR_NOMEM;
 	/* walk() mutates only the scratch buffers, the copies and out. */
-	r = walk((struct cast *)(uintptr_t)c, sp, c->nsp, &enc, c->end, append_line, out, &idx);
+	r = walk((struct cast *)(uintptr_t)c, sp, (size_t)nsp, &enc, c->end, append_line, out,
+	    &idx);
 	free(sp);
 	sodium_memzero(&enc, sizeof(enc));
 	return r;

@@ -76,9 +76,14 @@ int cast_release(struct cast *c, uint64_t upto, cast_line_fn fn, void *ud) VT_WU
 int cast_finish(struct cast *c, cast_line_fn fn, void *ud) VT_WUR;
 /*
  * The lines that releasing everything now would give, appended to out, without releasing (the
- * provisional tail): an incomplete trailing UTF-8 sequence is left out.
+ * provisional tail): an incomplete trailing UTF-8 sequence is left out. Bytes at or after
+ * unsafe_from (those the scanner has not cleared yet) that are in a run of CAST_PREVIEW_RUN_MIN
+ * or more token bytes (anything but blanks, controls, quotes, brackets, ',' ';' '|'; escape
+ * sequences inside a run do not end it), or in a run still open at the end, are masked: what is
+ * stored before the scanner has decided never holds the start of a secret it is still matching.
  */
-int cast_preview(const struct cast *c, struct vbuf *out) VT_WUR;
+#define CAST_PREVIEW_RUN_MIN 8
+int cast_preview(const struct cast *c, uint64_t unsafe_from, struct vbuf *out) VT_WUR;
 
 /*
  * JSON string body of bytes (no quotes) appended to out, with *carry / *ncarry the incomplete

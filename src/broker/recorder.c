@@ -649,7 +649,7 @@ tick(struct recorder *r, int64_t now)
 		return rc;
 	vbuf_reset(r->prov);
 	if ((rc = vbuf_put(r->prov, vbuf_ptr(r->chunk), vbuf_len(r->chunk))) != 0 ||
-	    (rc = cast_preview(r->cast, r->prov)) != 0)
+	    (rc = cast_preview(r->cast, scan_stream_safe_orig(r->st), r->prov)) != 0)
 		return rc;
 	if (vbuf_len(r->prov) > 0 && (rc = chunk_store(r, r->seq, 0, r->prov)) != 0)
 		return rc;

@@ -12,7 +12,8 @@
 #  - the recording spans several chunks, all envelopes: neither the secrets nor the ordinary
 #    output are in the cluster files (heap and WAL) after CHECKPOINT (positive control: an e-mail);
 #  - a driver killed with SIGKILL mid-session leaves a readable recording of everything it was
-#    given more than a second before, still without the secret;
+#    given more than a second before, still without the secret, the tail the scanner had not
+#    cleared with its long tokens masked;
 #  - an empty session and a session with recording off store nothing (404); slow output is
 #    flushed every second and settles into final chunks;
 #  - master key rotation re-wraps every chunk and the recording reads the same after it;
@@ -249,9 +250,38 @@ expect_eq "false" "$(psql_super "SELECT string_agg(DISTINCT final::text, ',') FR
 get_cast "$S3" "$A_JWT" "$VT_TMP/c3"
 expect_status 200 "the crashed session's recording is readable"
 cast_output "$VT_TMP/c3" >"$VT_TMP/got3"
-cmp -s "$VT_TMP/want3" "$VT_TMP/got3" && pass ||
-	fail "the crashed recording lost output older than a second: $(cmp "$VT_TMP/want3" \
-		"$VT_TMP/got3" 2>&1 | head -n 1)"
+# Everything is there; only in the tail the scanner had not cleared (its window, 16 KiB and some
+# escape bytes) may runs of 8+ token bytes be masked, one '*' per character (docs/broker.md §7).
+res=$(python3 - "$VT_TMP/want3" "$VT_TMP/got3" <<'EOF'
+import sys
+want, got = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+p = 0
+while p < min(len(want), len(got)) and want[p] == got[p]:
+    p += 1
+def tok(b):
+    return b >= 0x80 or (b > 0x20 and b != 0x7f and chr(b) not in "\"'`,;()[]{}<>|")
+i = j = p
+stars = 0
+while i < len(want) and j < len(got):
+    if want[i] == got[j]:
+        i += 1; j += 1
+    elif got[j] == ord("*") and tok(want[i]):
+        i += 1; j += 1; stars += 1
+        while i < len(want) and 0x80 <= want[i] <= 0xbf:
+            i += 1
+    else:
+        break
+if i != len(want) or j != len(got):
+    print("differs at byte %d of %d (not a masked token byte)" % (i, len(want)))
+elif len(want) - p > 20000:
+    print("masked from byte %d of %d: more than the scanner's window" % (p, len(want)))
+elif stars == 0:
+    print("nothing masked: the crash tail holds bytes the scanner had not cleared")
+else:
+    print("ok")
+EOF
+)
+expect_eq ok "$res" "the crashed recording has all output, its unscanned tail's tokens masked"
 no_secret "the crashed recording" "$VT_TMP/c3"
 
 # ---- at rest: ciphertext only --------------------------------------------------------------------
