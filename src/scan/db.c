@@ -235,6 +235,104 @@ lit_anchor(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
 	return 1;
 }
 
+/*
+ * The tails scan.c follows byte by byte (enum scan_tail, scan.c tail_ends), as rules.c writes
+ * them: IDTAIL ASSIGN VALUE{m,n} E_VALUE, and USERINFO.
+ */
+#define TAIL_ASSIGN_HEAD "[A-Za-z0-9_.-]{0,24}[\"']?[ \\t]{0,4}(?::=|=>|[:=])[ \\t]{0,4}[\"']?" \
+	"[^\\s\"'`,;&<>{}\\\\]{"
+#define TAIL_ASSIGN_END "}(?:[\\s\"'`,;&<>{}\\\\]|\\z)"
+#define TAIL_USERINFO "[^\\s:@/?#\"'<>]{0,128}:[^\\s@/?#\"'<>]{1,256}@"
+
+/* The number whose last digit is p[j - 1], and *k where it starts; -1 if none (or over 65535). */
+static long
+digits_before(const char *p, size_t j, size_t *k)
+{
+	long v = 0, m = 1;
+
+	for (*k = j; *k > 0 && p[*k - 1] >= '0' && p[*k - 1] <= '9' && *k + 5 > j; (*k)--) {
+		v += (long)(p[*k - 1] - '0') * m;
+		m *= 10;
+	}
+	return *k == j || v > 65535 ? -1 : v;
+}
+
+/*
+ * A pattern "T TAIL" whose tail scan.c follows itself: sets rt->tail (and the value bounds) and
+ * returns the length of T, the trigger Vectorscan compiles instead of the whole pattern; 0 when
+ * the pattern has no such tail. T must be a whole top-level piece (no top-level alternation,
+ * not inside a group or class, not ending in an escape) that cannot match the empty string.
+ */
+static size_t
+tail_split(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
+{
+	const size_t n = strlen(p), hl = strlen(TAIL_ASSIGN_HEAD), el = strlen(TAIL_ASSIGN_END),
+	    ul = strlen(TAIL_USERINFO);
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *ce = NULL;
+	size_t t = 0, i, k;
+	long vmin = -1, vmax = -1;
+	int kind = SCAN_TAIL_NONE, depth = 0, ok;
+	char *trig;
+
+	if (hs_flags != 0)
+		return 0;
+	if (n > ul && strcmp(p + n - ul, TAIL_USERINFO) == 0) {
+		kind = SCAN_TAIL_USERINFO;
+		t = n - ul;
+	} else if (n > el && strcmp(p + n - el, TAIL_ASSIGN_END) == 0 &&
+	    (vmax = digits_before(p, n - el, &k)) >= 0 && k > 0 && p[k - 1] == ',' &&
+	    (vmin = digits_before(p, k - 1, &k)) >= 0 && k >= hl &&
+	    strncmp(p + k - hl, TAIL_ASSIGN_HEAD, hl) == 0) {
+		/* m >= 3: scan.c relies on it (one value per trigger; see tail_ends) */
+		if (vmin < 3 || vmax < vmin)
+			return 0;
+		kind = SCAN_TAIL_ASSIGN;
+		t = k - hl;
+	}
+	if (kind == SCAN_TAIL_NONE || t == 0)
+		return 0;
+	for (i = 0; i < t; i++) {
+		if (p[i] == '\\') {
+			if (++i == t)
+				return 0;
+		} else if (p[i] == '[') {
+			if (p[i + 1] == '^')
+				i++;
+			if (p[i + 1] == ']')
+				i++;
+			while (++i < t && p[i] != ']') {
+				if (p[i] == '\\' && ++i == t)
+					return 0;
+			}
+			if (i == t)
+				return 0;
+		} else if (p[i] == '(') {
+			depth++;
+		} else if (p[i] == ')') {
+			depth--;
+		} else if (p[i] == '|' && depth == 0) {
+			return 0;
+		}
+	}
+	if (depth != 0)
+		return 0;
+	trig = xmalloc(t + 1);
+	memcpy(trig, p, t);
+	trig[t] = '\0';
+	ok = hs_expression_info(trig, 0, &info, &ce) == HS_SUCCESS && info->min_width > 0;
+	free(trig);
+	free(info);
+	if (ce != NULL)
+		hs_free_compile_error(ce);
+	if (!ok)
+		return 0;
+	rt->tail = (uint8_t)kind;
+	rt->tail_min = (uint16_t)(vmin < 0 ? 0 : vmin);
+	rt->tail_max = (uint16_t)(vmax < 0 ? 0 : vmax);
+	return t;
+}
+
 /* The bytes the leading class of pattern (cl bytes) matches, as PCRE2 reads it with flags. */
 static int
 lead_set(const char *pattern, size_t cl, uint32_t flags, uint8_t set[static 32])
@@ -369,6 +467,7 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 {
 	struct scan_db *db = NULL;
 	const char **pats = NULL;
+	char **trigs = NULL;
 	unsigned int *flags = NULL, *ids = NULL, lead_max;
 	hs_compile_error_t *ce = NULL;
 	size_t i;
@@ -399,13 +498,26 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 	}
 	if (n > 0) {
 		pats = xcalloc(n, sizeof(*pats));
+		trigs = xcalloc(n, sizeof(*trigs));
 		flags = xcalloc(n, sizeof(*flags));
 		ids = xcalloc(n, sizeof(*ids));
+		db->tails = xcalloc(n, sizeof(*db->tails));
 		for (i = 0; i < n; i++) {
+			size_t t;
+
 			/* the same ends: a leading optional class never decides where a match ends */
 			pats[i] = rules[i].pattern;
 			if (db->rt[i].lead_max > 0)
 				(void)lead_class(rules[i].pattern, &pats[i], &lead_max);
+			/* a tail scan.c follows itself: Vectorscan looks for the trigger only */
+			if ((t = tail_split(pats[i], rules[i].hs_flags, &db->rt[i])) > 0) {
+				trigs[i] = xmalloc(t + 1);
+				memcpy(trigs[i], pats[i], t);
+				trigs[i][t] = '\0';
+				pats[i] = trigs[i];
+				db->rt[i].tail_idx = (uint32_t)db->ntails;
+				db->tails[db->ntails++] = (uint32_t)i;
+			}
 			flags[i] = rules[i].hs_flags;
 			ids[i] = (unsigned int)i;
 		}
@@ -433,6 +545,9 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
  out:
 	if (ce != NULL)
 		hs_free_compile_error(ce);
+	for (i = 0; trigs != NULL && i < n; i++)
+		free(trigs[i]);
+	free(trigs);
 	free(pats);
 	free(flags);
 	free(ids);
@@ -459,6 +574,7 @@ scan_db_free(struct scan_db *db)
 		pcre2_code_free(db->rt[i].re_anchored);
 	}
 	free(db->rt);
+	free(db->tails);
 	pcre2_match_context_free(db->mctx);
 	pthread_mutex_destroy(&db->lock);
 	free(db);

@@ -36,6 +36,13 @@ struct rule_st {
 	size_t ne, cap;
 };
 
+/* A rule with a tail (db->tails[i]): trigger ends not followed to the end yet, q[h .. n). */
+struct tail_st {
+	uint64_t *q;
+	size_t h, n, cap;
+	uint64_t last;    /* the last end handed on (ends of nearby triggers coincide) */
+};
+
 struct fp_pend {
 	uint64_t vs, ve;
 	uint64_t d;       /* decided once pos >= d: past the value and past its token's delimiter */
@@ -67,6 +74,8 @@ struct scan_stream {
 	uint64_t hb_s;
 
 	struct rule_st *rs;
+	struct tail_st *ts;    /* one per db->tails[] */
+	size_t tails_waiting;  /* triggers queued in ts[] */
 	pcre2_match_data *md;
 
 	int in_tok;
@@ -387,15 +396,291 @@ rule_end(struct scan_stream *s, size_t r, uint64_t e)
 	return 0;
 }
 
+/* ---- tails: a trigger's end followed to the ends of the whole pattern ------------------- */
+/*
+ * For a rule "T TAIL" (db.c tail_split) Vectorscan reports the ends of T; the ends of the rule
+ * are the ends of TAIL from there, computed here byte by byte: the same set of ends Vectorscan
+ * would report for the whole pattern (a concatenation matches [s, e) iff T matches [s, a) and
+ * TAIL matches [a, e)), handed to rule_end in the same increasing order and before the sweep
+ * that could need them. A trigger whose tail runs past the bytes fed so far waits in the rule's
+ * queue; it is followed again after the next block (or at the close, where \z may end it).
+ */
+#define T_ID 1u    /* [A-Za-z0-9_.-]: IDTAIL */
+#define T_VAL 2u   /* [^\s"'`,;&<>{}\\]: VALUE (E_VALUE is its complement) */
+#define T_USER 4u  /* [^\s:@/?#"'<>]: a URI's user name */
+#define T_PASS 8u  /* [^\s@/?#"'<>]: a URI's password */
+#define T_BLANK 16u /* [ \t] */
+#define T_QUOTE 32u /* ["'] */
+#define TAIL_MORE (-1)
+#define TAIL_ENDS_MAX 16 /* distinct ends of one ASSIGN trigger: one per value start, <= 14 */
+
+static uint8_t TCLS[257]; /* indexed by byte + 1: [0] is "no byte" (past the bytes fed) */
+
+__attribute__((constructor)) static void
+tail_tables_init(void)
+{
+	unsigned int c;
+
+	for (c = 0; c < 256; c++) {
+		const int sp = c == ' ' || (c >= '\t' && c <= '\r');
+		uint8_t v = 0;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '.' || c == '-')
+			v |= T_ID;
+		if (!sp && (c == 0 || strchr("\"'`,;&<>{}\\", (int)c) == NULL))
+			v |= T_VAL;
+		if (!sp && (c == 0 || strchr(":@/?#\"'<>", (int)c) == NULL))
+			v |= T_USER;
+		if (!sp && (c == 0 || strchr("@/?#\"'<>", (int)c) == NULL))
+			v |= T_PASS;
+		if (c == ' ' || c == '\t')
+			v |= T_BLANK;
+		if (c == '"' || c == '\'')
+			v |= T_QUOTE;
+		TCLS[c + 1] = v;
+	}
+}
+
+/* The byte at off, or -1 (and *more) at or past lim. */
+static inline int
+tail_byte(const struct scan_stream *s, uint64_t off, uint64_t lim, int *more)
+{
+	if (off >= lim) {
+		*more = 1;
+		return -1;
+	}
+	return *at(s, off);
+}
+
+static inline unsigned int
+tcls(int c)
+{
+	return TCLS[c + 1];
+}
+
+static void
+tail_add(uint64_t *e, size_t *ne, uint64_t x)
+{
+	size_t i;
+
+	for (i = 0; i < *ne; i++)
+		if (e[i] == x)
+			return;
+	if (*ne < TAIL_ENDS_MAX)
+		e[(*ne)++] = x;
+}
+
+/* VALUE{vmin,vmax} E_VALUE from a: the value is the whole run of VALUE bytes from a. */
+static void
+tail_value(const struct scan_stream *s, const struct scan_rule_rt *rt, uint64_t a, uint64_t lim,
+    int closing, uint64_t *e, size_t *ne, int *more)
+{
+	uint64_t r;
+	int c;
+
+	for (r = a; r - a <= rt->tail_max; r++) {
+		if ((c = tail_byte(s, r, lim, more)) < 0) {
+			if (closing && r - a >= rt->tail_min)
+				tail_add(e, ne, r); /* \z */
+			return;
+		}
+		if (!(tcls(c) & T_VAL)) {
+			if (r - a >= rt->tail_min)
+				tail_add(e, ne, r + 1);
+			return;
+		}
+	}
+}
+
+/*
+ * IDTAIL ASSIGN VALUE{m,n} E_VALUE from te. The key name's rest is the whole run of its bytes
+ * (none of them can start ASSIGN); every way ASSIGN can be read (quote, blanks, ":=", "=>", ":"
+ * or "=", blanks, quote) gives a value start. A trigger is followed to its ends only once no
+ * way needs a byte not fed yet: with m >= 3 a value of m bytes cannot sit inside the glue, so
+ * no end of a trigger is ever held back while another way waits (they all end at the same run).
+ */
+static int
+tail_assign(const struct scan_stream *s, const struct scan_rule_rt *rt, uint64_t te, uint64_t lim,
+    int closing, uint64_t *e)
+{
+	uint64_t q, p1, p2, p3, ops[2];
+	size_t ne = 0, no, i;
+	int more = 0, c, c2, cq;
+
+	for (q = te;; q++) {
+		if ((c = tail_byte(s, q, lim, &more)) < 0)
+			return closing ? 0 : TAIL_MORE;
+		if (!(tcls(c) & T_ID))
+			break;
+		if (q - te == 24)
+			return 0; /* a 25th byte of key name: ASSIGN cannot follow */
+	}
+	for (p1 = q; p1 <= q + 1; p1++) {
+		if (p1 > q && !(tcls(tail_byte(s, q, lim, &more)) & T_QUOTE))
+			break;
+		for (p2 = p1;; p2++) {
+			c = tail_byte(s, p2, lim, &more);
+			no = 0;
+			if (c == ':' || c == '=') {
+				ops[no++] = p2 + 1;
+				c2 = tail_byte(s, p2 + 1, lim, &more);
+				if ((c == ':' && c2 == '=') || (c == '=' && c2 == '>'))
+					ops[no++] = p2 + 2;
+			}
+			for (i = 0; i < no; i++) {
+				for (p3 = ops[i];; p3++) {
+					tail_value(s, rt, p3, lim, closing, e, &ne, &more);
+					cq = tail_byte(s, p3, lim, &more);
+					if (tcls(cq) & T_QUOTE)
+						tail_value(s, rt, p3 + 1, lim, closing, e, &ne, &more);
+					if (p3 - ops[i] == 4 || !(tcls(cq) & T_BLANK))
+						break;
+				}
+			}
+			if (p2 - p1 == 4 || !(tcls(c) & T_BLANK))
+				break;
+		}
+	}
+	return more && !closing ? TAIL_MORE : (int)ne;
+}
+
+/* USERINFO from te: user (no ':'), ':', password (1..256 bytes, no '@'), '@'. One end at most. */
+static int
+tail_userinfo(const struct scan_stream *s, uint64_t te, uint64_t lim, int closing, uint64_t *e)
+{
+	uint64_t r, r2;
+	int more = 0, c;
+
+	for (r = te;; r++) {
+		if ((c = tail_byte(s, r, lim, &more)) < 0)
+			return closing ? 0 : TAIL_MORE;
+		if (!(tcls(c) & T_USER))
+			break;
+		if (r - te == 128)
+			return 0;
+	}
+	if (c != ':')
+		return 0;
+	for (r2 = r + 1;; r2++) {
+		if ((c = tail_byte(s, r2, lim, &more)) < 0)
+			return closing ? 0 : TAIL_MORE;
+		if (!(tcls(c) & T_PASS))
+			break;
+		if (r2 - (r + 1) == 256)
+			return 0;
+	}
+	if (c != '@' || r2 == r + 1)
+		return 0;
+	e[0] = r2 + 1;
+	return 1;
+}
+
+/* Ends of rule r's tail from trigger end te, ascending; TAIL_MORE if bytes past lim are needed. */
+static int
+tail_ends(const struct scan_stream *s, size_t r, uint64_t te, uint64_t lim, int closing,
+    uint64_t e[static TAIL_ENDS_MAX])
+{
+	const struct scan_rule_rt *rt = &s->db->rt[r];
+	int n, i, j;
+
+	if (rt->tail == SCAN_TAIL_USERINFO)
+		return tail_userinfo(s, te, lim, closing, e);
+	if ((n = tail_assign(s, rt, te, lim, closing, e)) <= 1)
+		return n;
+	for (i = 1; i < n; i++) {
+		uint64_t x = e[i];
+
+		for (j = i; j > 0 && e[j - 1] > x; j--)
+			e[j] = e[j - 1];
+		e[j] = x;
+	}
+	return n;
+}
+
+/* Hands the ends of one followed trigger of tail rule r to rule_end (ascending, once each). */
+static int
+tail_deliver(struct scan_stream *s, size_t r, struct tail_st *ts, const uint64_t *e, int n)
+{
+	int i, rc;
+
+	for (i = 0; i < n; i++) {
+		if (e[i] <= ts->last)
+			continue;
+		ts->last = e[i];
+		if ((rc = rule_end(s, r, e[i])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Follows the queued triggers of every tail rule as far as the bytes fed allow (all if closing). */
+static int
+tails_run(struct scan_stream *s, int closing)
+{
+	const uint64_t lim = pos_of(s);
+	uint64_t e[TAIL_ENDS_MAX];
+	size_t t;
+	int n, rc;
+
+	for (t = 0; t < s->db->ntails && s->tails_waiting > 0; t++) {
+		const size_t r = s->db->tails[t];
+		struct tail_st *ts = &s->ts[t];
+
+		while (ts->h < ts->n) {
+			if ((n = tail_ends(s, r, ts->q[ts->h], lim, closing, e)) == TAIL_MORE)
+				break;
+			ts->h++;
+			s->tails_waiting--;
+			if ((rc = tail_deliver(s, r, ts, e, n)) != 0)
+				return rc;
+		}
+		if (ts->h == ts->n) {
+			ts->h = ts->n = 0;
+		} else if (ts->h > 0) {
+			memmove(ts->q, ts->q + ts->h, (ts->n - ts->h) * sizeof(*ts->q));
+			ts->n -= ts->h;
+			ts->h = 0;
+		}
+	}
+	return 0;
+}
+
 static int
 on_hs_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
     void *ctx)
 {
 	struct scan_stream *s = ctx;
-	int r;
+	struct tail_st *ts;
+	uint64_t e[TAIL_ENDS_MAX];
+	int r, n;
 
 	(void)from;
 	(void)flags;
+	if (s->db->rt[id].tail != SCAN_TAIL_NONE) {
+		/*
+		 * A trigger: followed now when no earlier one of the rule waits and the block holds
+		 * its tail (the whole block is in the window before Vectorscan sees it), else queued
+		 * behind and followed after the block (tails_run).
+		 */
+		ts = &s->ts[s->db->rt[id].tail_idx];
+		if (ts->h == ts->n &&
+		    (n = tail_ends(s, id, to, pos_of(s), 0, e)) != TAIL_MORE) {
+			r = tail_deliver(s, id, ts, e, n);
+		} else if (ts->n == ts->cap &&
+		    grow((void **)&ts->q, &ts->cap, ts->n + 1, sizeof(*ts->q)) != 0) {
+			r = VT_ERR_NOMEM;
+		} else {
+			ts->q[ts->n++] = to;
+			s->tails_waiting++;
+			r = 0;
+		}
+		if (r != 0) {
+			s->err = r;
+			return 1;
+		}
+		return 0;
+	}
 	if ((r = rule_end(s, id, to)) != 0) {
 		s->err = r;
 		return 1;
@@ -676,11 +961,16 @@ block(struct scan_stream *s, size_t off, size_t k)
 
 	if (k == 0)
 		return 0;
+	/* triggers that waited for these bytes first: their ends precede the block's */
+	if (s->tails_waiting > 0 && (r = tails_run(s, 0)) != 0)
+		return r;
 	if (s->hs != NULL && hs_scan_stream(s->hs, (const char *)s->hb + off, (unsigned int)k, 0,
 	    s->scratch, on_hs_match, s) != HS_SUCCESS && s->err == 0)
 		return VT_ERR_INTERNAL;
 	if (s->err != 0)
 		return s->err;
+	if (s->tails_waiting > 0 && (r = tails_run(s, 0)) != 0)
+		return r;
 	if (s->fps != NULL && (r = tokenize(s, s->hb + off, k, base)) != 0)
 		return r;
 	return sweep(s, 0);
@@ -719,6 +1009,8 @@ scan_stream_open(const struct scan_db *db, const struct scan_fpset *fps, struct 
 		goto out;
 	if (db->nrules > 0 && (s->rs = calloc(db->nrules, sizeof(*s->rs))) == NULL)
 		goto out;
+	if (db->ntails > 0 && (s->ts = calloc(db->ntails, sizeof(*s->ts))) == NULL)
+		goto out;
 	if ((s->md = pcre2_match_data_create(1, NULL)) == NULL)
 		goto out;
 	if (db->hs != NULL && hs_open_stream(db->hs, 0, &s->hs) != HS_SUCCESS) {
@@ -732,6 +1024,7 @@ scan_stream_open(const struct scan_db *db, const struct scan_fpset *fps, struct 
 	if (s != NULL) {
 		free(s->hb);
 		free(s->rs);
+		free(s->ts);
 		pcre2_match_data_free(s->md);
 		free(s);
 	}
@@ -807,6 +1100,8 @@ finish(struct scan_stream *s)
 		if (s->err != 0)
 			return s->err;
 	}
+	if (s->tails_waiting > 0 && (r = tails_run(s, 1)) != 0)
+		return r;
 	if (s->fps != NULL && s->in_tok) {
 		const uint8_t *key = secmem_ptr(s->fps->keys);
 		uint64_t n = pos_of(s) - s->tok_s;
@@ -829,6 +1124,9 @@ stream_free(struct scan_stream *s)
 		(void)hs_close_stream(s->hs, NULL, NULL, NULL);
 	for (r = 0; s->rs != NULL && r < s->db->nrules; r++)
 		free(s->rs[r].e);
+	for (r = 0; s->ts != NULL && r < s->db->ntails; r++)
+		free(s->ts[r].q);
+	free(s->ts);
 	free(s->rs);
 	if (s->hb != NULL) {
 		sodium_memzero(s->hb, s->hb_cap);
@@ -885,7 +1183,8 @@ size_t
 scan_db_stream_size(const struct scan_db *db)
 {
 	return db->hs_stream_bytes + sizeof(struct scan_stream) + 2 * scan_stream_window(db, NULL) +
-	    SCAN_BLOCK + db->nrules * sizeof(struct rule_st) + 64 /* PCRE2 match data */;
+	    SCAN_BLOCK + db->nrules * sizeof(struct rule_st) + db->ntails * sizeof(struct tail_st) +
+	    64 /* PCRE2 match data */;
 }
 
 size_t
@@ -896,6 +1195,8 @@ scan_stream_memory(const struct scan_stream *s)
 
 	for (r = 0; r < s->db->nrules; r++)
 		m += sizeof(struct rule_st) + s->rs[r].cap * sizeof(uint64_t);
+	for (r = 0; r < s->db->ntails; r++)
+		m += sizeof(struct tail_st) + s->ts[r].cap * sizeof(uint64_t);
 	m += s->gm.cap * 2 * sizeof(uint64_t);
 	m += s->cappend * sizeof(*s->pend) + s->capseen * sizeof(*s->seen) +
 	    s->capout * sizeof(*s->out);

@@ -52,6 +52,21 @@ struct scan_rule_rt {
 	/* The pattern starts "(?:^|...)": re is the pattern without "^|", the start of the stream
 	 * is tried with re_anchored. */
 	int caret_alt;
+	/*
+	 * The pattern ends with a tail the engine follows itself (enum scan_tail): Vectorscan
+	 * compiles only what precedes it, a trigger such as a keyword or "scheme://", and each end
+	 * of the trigger is extended byte by byte to the ends of the whole pattern (scan.c,
+	 * tail_ends): the same ends, without Vectorscan's bounded-repeat automata for the tail.
+	 */
+	uint8_t tail;
+	uint16_t tail_min, tail_max; /* SCAN_TAIL_ASSIGN: the value's length bounds */
+	uint32_t tail_idx;      /* its index in db->tails */
+};
+
+enum scan_tail {
+	SCAN_TAIL_NONE,
+	SCAN_TAIL_ASSIGN,   /* key-name rest, assignment glue, a bare value and what ends it */
+	SCAN_TAIL_USERINFO, /* a URI's user:password@ */
 };
 
 struct scan_db {
@@ -62,6 +77,8 @@ struct scan_db {
 	size_t hs_stream_bytes;
 	unsigned int max_len;   /* max over rules of max_len */
 	pcre2_match_context *mctx;
+	uint32_t *tails;        /* indexes of the rules with a tail (rt[i].tail != 0) */
+	size_t ntails;
 
 	/* Vectorscan scratch is per scan call, not per stream: a small pool shared by threads. */
 	pthread_mutex_t lock;

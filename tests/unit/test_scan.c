@@ -460,6 +460,183 @@ test_rules_stop(void **state)
 	scan_db_free(db);
 }
 
+/*
+ * Tails the engine follows itself (src/scan/db.c tail_split: the key-name rest + assignment glue +
+ * value of the generic rules, a URI's user:password@): the same ends as Vectorscan gives for the
+ * whole pattern. Each rule is compiled twice, as written (Vectorscan sees the trigger, scan.c
+ * follows the tail) and with its tail put in a group (not recognised: Vectorscan runs all of
+ * it); without validators, on text made of the pieces these tails are made of, both report the
+ * same matches, one-shot and over random feeds (down to single bytes).
+ */
+#define T_IDTAIL "[A-Za-z0-9_.-]{0,24}"
+#define T_ASSIGN "[\"']?[ \\t]{0,4}(?::=|=>|[:=])[ \\t]{0,4}[\"']?"
+#define T_VALUE "[^\\s\"'`,;&<>{}\\\\]"
+#define T_E_VALUE "(?:[\\s\"'`,;&<>{}\\\\]|\\z)"
+#define T_USERINFO "[^\\s:@/?#\"'<>]{0,128}:[^\\s@/?#\"'<>]{1,256}@"
+#define T_TAIL_A(m, n) T_IDTAIL T_ASSIGN T_VALUE "{" #m "," #n "}" T_E_VALUE
+
+static const char *const tail_pos[] = { "x", NULL };
+static const struct scan_rule TAIL_RULES[] = {
+	{ "t-assign", "", SCAN_SEV_LOW, "(?i:pass(?:w(?:or)?d)?|token)" T_TAIL_A(8, 40), 0, 128,
+	    NULL, tail_pos, NULL },
+	{ "t-assign-head", "", SCAN_SEV_LOW, "[A-Za-z0-9_.-]{0,32}(?i:secret)" T_TAIL_A(3, 16), 0,
+	    128, NULL, tail_pos, NULL },
+	{ "t-userinfo", "", SCAN_SEV_LOW, "\\b[A-Za-z][A-Za-z0-9+.-]{1,24}://" T_USERINFO, 0, 414,
+	    NULL, tail_pos, NULL },
+	{ "t-userinfo-pg", "", SCAN_SEV_LOW, "\\b(?i:postgres(?:ql)?)(?:\\+[a-z0-9]{1,16})?://"
+	    T_USERINFO, 0, 416, NULL, tail_pos, NULL },
+};
+static const struct scan_rule TAIL_RULES_WHOLE[] = {
+	{ "t-assign", "", SCAN_SEV_LOW, "(?i:pass(?:w(?:or)?d)?|token)(?:" T_TAIL_A(8, 40) ")", 0,
+	    128, NULL, tail_pos, NULL },
+	{ "t-assign-head", "", SCAN_SEV_LOW, "[A-Za-z0-9_.-]{0,32}(?i:secret)(?:" T_TAIL_A(3, 16)
+	    ")", 0, 128, NULL, tail_pos, NULL },
+	{ "t-userinfo", "", SCAN_SEV_LOW, "\\b[A-Za-z][A-Za-z0-9+.-]{1,24}://(?:" T_USERINFO ")", 0,
+	    414, NULL, tail_pos, NULL },
+	{ "t-userinfo-pg", "", SCAN_SEV_LOW, "\\b(?i:postgres(?:ql)?)(?:\\+[a-z0-9]{1,16})?://(?:"
+	    T_USERINFO ")", 0, 416, NULL, tail_pos, NULL },
+};
+
+static uint64_t tail_rng = 0x2545f4914f6cdd1dull;
+
+static uint32_t
+tail_next(uint32_t n)
+{
+	tail_rng ^= tail_rng << 13;
+	tail_rng ^= tail_rng >> 7;
+	tail_rng ^= tail_rng << 17;
+	return (uint32_t)(tail_rng % n);
+}
+
+static void
+tail_put(uint8_t *t, size_t *o, size_t n, const char *p, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < k && *o < n; i++)
+		t[(*o)++] = (uint8_t)p[i];
+}
+
+/* k random bytes of alpha (zero-terminated) */
+static void
+tail_rand(uint8_t *t, size_t *o, size_t n, const char *alpha, size_t k)
+{
+	size_t a = strlen(alpha), i;
+
+	for (i = 0; i < k && *o < n; i++)
+		t[(*o)++] = (uint8_t)alpha[tail_next((uint32_t)a)];
+}
+
+/*
+ * n bytes of key names, glue, values and URIs with lengths around every bound of the tails,
+ * and loose pieces of the same, separators and colour codes between them.
+ */
+static uint8_t *
+tail_text(size_t n)
+{
+	static const char *const piece[] = { "password", "PassWord", "passwd", "pass", "token",
+		"TOKEN_", "secret", "SECRET", "db.", "_", "-", "=", ":", ":=", "=>", "\"", "'", " ",
+		"\t", "    ", "\n", "\r\n", ",", ";", "{", "}", "<", ">", "&", "\\", "`", "://",
+		"postgres://", "PostgreSQL+psycopg2://", "redis://", "https://", "git+ssh://", "@", "/",
+		"?", "#", "user", "p@ss", "\x1b[31m", "\x1b[0m" };
+	static const char *const kw[] = { "password", "Passwd", "pass", "TOKEN", "x_secret",
+		"PASS_", "token", "Secret", "SECRET_", "db.secret", "secretKey" };
+	static const char *const glue[] = { "=", ":", ":=", "=>", " = ", "\t:\t", "\"=\"", "': '",
+		"    =    ", "     =", "=     ", " :=\"", "'=>'", "= '", "\"", "==" };
+	static const char *const scheme[] = { "postgres", "PostgreSQL+psycopg2", "postgres+",
+		"redis", "https", "git+ssh", "a", "x1", "-a", "9db" };
+	static const char id[] = "ABCabcXYZxyz0189_.-";
+	static const char val[] = "ABCabc0189+/=._-~!$%^*()[]|:@";
+	static const char user[] = "ABCabc0189._-%!$";
+	static const char pass[] = "ABCabc0189._-%!$:";
+	static const unsigned int lens[] = { 0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 23, 24, 25, 39, 40,
+		41, 127, 128, 129, 255, 256, 257 };
+	uint8_t *t = malloc(n);
+	size_t o = 0;
+	const char *p;
+
+	assert_non_null(t);
+	while (o < n) {
+		switch (tail_next(4)) {
+		case 0: /* key name, glue, value */
+			p = kw[tail_next(VT_NELEM(kw))];
+			tail_put(t, &o, n, p, strlen(p));
+			tail_rand(t, &o, n, id, lens[tail_next(14)]);
+			p = glue[tail_next(VT_NELEM(glue))];
+			tail_put(t, &o, n, p, strlen(p));
+			tail_rand(t, &o, n, val, lens[tail_next(VT_NELEM(lens))]);
+			break;
+		case 1: /* scheme://user:password@ */
+			p = scheme[tail_next(VT_NELEM(scheme))];
+			tail_put(t, &o, n, p, strlen(p));
+			tail_put(t, &o, n, "://", 3);
+			tail_rand(t, &o, n, user, lens[tail_next(VT_NELEM(lens))]);
+			if (tail_next(4) > 0)
+				tail_put(t, &o, n, ":", 1);
+			tail_rand(t, &o, n, pass, lens[tail_next(VT_NELEM(lens))]);
+			if (tail_next(4) > 0)
+				tail_put(t, &o, n, "@", 1);
+			break;
+		default:
+			p = piece[tail_next(VT_NELEM(piece))];
+			tail_put(t, &o, n, p, strlen(p));
+			if (tail_next(2) == 0)
+				tail_rand(t, &o, n, val, lens[tail_next(VT_NELEM(lens))]);
+			break;
+		}
+	}
+	return t;
+}
+
+static void
+test_rules_tails(void **state)
+{
+	struct scan_db *db = NULL, *whole = NULL;
+	char err[SCAN_ERR_MAX];
+	struct recs want, got;
+	const size_t n = 300000, nbyte = 20000;
+	size_t *cuts = malloc(n * sizeof(*cuts)), k, i, round;
+	uint8_t *t = tail_text(n);
+
+	(void)state;
+	assert_non_null(cuts);
+	if (scan_db_open_rules(TAIL_RULES, VT_NELEM(TAIL_RULES), &db, err) != 0 ||
+	    scan_db_open_rules(TAIL_RULES_WHOLE, VT_NELEM(TAIL_RULES_WHOLE), &whole, err) != 0)
+		fail_msg("scan_db_open_rules: %s", err);
+	/* the two are compiled differently (a tail's trigger queue is part of the stream) */
+	assert_int_not_equal(scan_db_stream_size(db), scan_db_stream_size(whole));
+	scan_one(whole, NULL, t, n, &want);
+	for (i = 0; i < VT_NELEM(TAIL_RULES); i++) {
+		if (count_id(&want, TAIL_RULES[i].id) < 20)
+			fail_msg("%s: only %zu matches in the text", TAIL_RULES[i].id,
+			    count_id(&want, TAIL_RULES[i].id));
+	}
+	scan_one(db, NULL, t, n, &got);
+	recs_equal(&want, &got, "tails one-shot", 0);
+	recs_free(&got);
+	for (round = 0; round < 8; round++) {
+		/* feeds of 1 .. 2^(round + 1) bytes */
+		for (k = 0, i = 1 + tail_next(2u << round); i < n; i += 1 + tail_next(2u << round))
+			cuts[k++] = i;
+		scan_cuts(db, NULL, t, n, cuts, k, &got);
+		recs_equal(&want, &got, "tails fed in pieces", round);
+		recs_free(&got);
+	}
+	recs_free(&want);
+	/* the first bytes one at a time */
+	for (i = 0; i + 1 < nbyte; i++)
+		cuts[i] = i + 1;
+	scan_one(whole, NULL, t, nbyte, &want);
+	scan_cuts(db, NULL, t, nbyte, cuts, nbyte - 1, &got);
+	recs_equal(&want, &got, "tails byte by byte", 0);
+	recs_free(&got);
+	recs_free(&want);
+	free(cuts);
+	free(t);
+	scan_db_free(db);
+	scan_db_free(whole);
+}
+
 /* ---- ANSI and CRLF ---------------------------------------------------------------------------- */
 static void
 test_ansi_inside_and_around(void **state)
@@ -1122,6 +1299,7 @@ main(void)
 		cmocka_unit_test(test_rules_overlaps_once),
 		cmocka_unit_test(test_rules_bad_tables),
 		cmocka_unit_test(test_rules_stop),
+		cmocka_unit_test(test_rules_tails),
 		cmocka_unit_test(test_ansi_inside_and_around),
 		cmocka_unit_test(test_ansi_long_sequences),
 		cmocka_unit_test(test_fp_compute),
