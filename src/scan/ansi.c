@@ -214,12 +214,15 @@ seq_byte(struct scan_ansi *a, uint8_t b)
 }
 
 /*
- * Copies in[i ..) up to the first ESC or CR (or n) to o and returns where it stopped. 16 bytes
- * at a time where SSE2 is there (every x86-64): terminal output is mostly short lines, so a
- * per-run memchr would cost more than the bytes.
+ * Copies in[i ..) up to the first ESC or CR (or n) to o and returns where it stopped. A vector
+ * at a time (AVX2 when the CPU has it, chosen at start-up, else SSE2, which every x86-64 has),
+ * each vector stored whole before its ESC/CR mask is looked at: terminal output is mostly short
+ * runs, where a length-exact copy of the last piece costs more than the bytes. The store may
+ * reach a vector past the run, never past the room scan_ansi_filter promises (n + CR run
+ * max): o - out <= i + SCAN_CR_RUN_MAX and a store at input offset j needs j + width <= n.
  */
 static size_t
-plain_run(const uint8_t *in, size_t i, size_t n, uint8_t *o)
+plain_run_sse2(const uint8_t *in, size_t i, size_t n, uint8_t *o)
 {
 	size_t j = i;
 #ifdef __SSE2__
@@ -230,13 +233,9 @@ plain_run(const uint8_t *in, size_t i, size_t n, uint8_t *o)
 		unsigned int m = (unsigned int)_mm_movemask_epi8(
 		    _mm_or_si128(_mm_cmpeq_epi8(v, esc), _mm_cmpeq_epi8(v, cr)));
 
-		if (m != 0) {
-			size_t k = (size_t)__builtin_ctz(m);
-
-			memcpy(o + (j - i), in + j, k);
-			return j + k;
-		}
 		_mm_storeu_si128((__m128i *)(void *)(o + (j - i)), v);
+		if (m != 0)
+			return j + (size_t)__builtin_ctz(m);
 		j += 16;
 	}
 #endif
@@ -246,6 +245,41 @@ plain_run(const uint8_t *in, size_t i, size_t n, uint8_t *o)
 	}
 	return j;
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("avx2"))) static size_t
+plain_run_avx2(const uint8_t *in, size_t i, size_t n, uint8_t *o)
+{
+	const __m256i esc = _mm256_set1_epi8(ESC), cr = _mm256_set1_epi8('\r');
+	size_t j = i;
+
+	while (n - j >= 32) {
+		__m256i v = _mm256_loadu_si256((const void *)(in + j));
+		uint32_t m = (uint32_t)_mm256_movemask_epi8(
+		    _mm256_or_si256(_mm256_cmpeq_epi8(v, esc), _mm256_cmpeq_epi8(v, cr)));
+
+		_mm256_storeu_si256((void *)(o + (j - i)), v);
+		if (m != 0)
+			return j + (size_t)__builtin_ctz(m);
+		j += 32;
+	}
+	return plain_run_sse2(in, j, n, o + (j - i));
+}
+
+static size_t (*plain_run)(const uint8_t *, size_t, size_t, uint8_t *) = plain_run_sse2;
+
+__attribute__((constructor)) static void
+plain_run_init(void)
+{
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		plain_run = plain_run_avx2;
+}
+#else
+#define plain_run plain_run_sse2
+#endif
 
 /*
  * A CSI sequence at in[i] (ESC '[') that ends inside in[0, n): where the ground state resumes
