@@ -203,6 +203,50 @@ emit(struct scan_stream *s)
 	s->nout = 0;
 }
 
+/* ---- byte classes of the tails (see "tails" below) -------------------------------------------- */
+#define T_ID 1u    /* [A-Za-z0-9_.-]: IDTAIL */
+#define T_VAL 2u   /* [^\s"'`,;&<>{}\\]: VALUE (E_VALUE is its complement) */
+#define T_USER 4u  /* [^\s:@/?#"'<>]: a URI's user name */
+#define T_PASS 8u  /* [^\s@/?#"'<>]: a URI's password */
+#define T_BLANK 16u /* [ \t] */
+#define T_QUOTE 32u /* ["'] */
+#define TAIL_MORE (-1)
+#define TAIL_ENDS_MAX 16 /* distinct ends of one ASSIGN trigger: one per value start, <= 14 */
+
+static uint8_t TCLS[257]; /* indexed by byte + 1: [0] is "no byte" (past the bytes fed) */
+
+__attribute__((constructor)) static void
+tail_tables_init(void)
+{
+	unsigned int c;
+
+	for (c = 0; c < 256; c++) {
+		const int sp = c == ' ' || (c >= '\t' && c <= '\r');
+		uint8_t v = 0;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '.' || c == '-')
+			v |= T_ID;
+		if (!sp && (c == 0 || strchr("\"'`,;&<>{}\\", (int)c) == NULL))
+			v |= T_VAL;
+		if (!sp && (c == 0 || strchr(":@/?#\"'<>", (int)c) == NULL))
+			v |= T_USER;
+		if (!sp && (c == 0 || strchr("@/?#\"'<>", (int)c) == NULL))
+			v |= T_PASS;
+		if (c == ' ' || c == '\t')
+			v |= T_BLANK;
+		if (c == '"' || c == '\'')
+			v |= T_QUOTE;
+		TCLS[c + 1] = v;
+	}
+}
+
+static inline unsigned int
+tcls(int c)
+{
+	return TCLS[c + 1];
+}
+
 /* ---- rules: start finding and leftmost-longest selection ---------------------------------- */
 /* 1 if rule r matches exactly [cs, e) (the anchored twin: one attempt, at cs). */
 static int
@@ -242,6 +286,24 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 	if (rt->caret_alt && lo == 0 && s->hb_s == 0 && rule_spans(s, r, 0, e)) {
 		*start = 0;
 		return 0;
+	}
+	if (rt->tail_back > 0 && rt->lead_max == 0) {
+		/*
+		 * scheme://user:password@ (db.c tail_split): the userinfo holds no byte outside the
+		 * password class and the trigger ends with '/', which is outside it: the trigger ended
+		 * where the run of that class before e - 1 starts, and the match starts at most
+		 * tail_back bytes before that. A run reaching lo leaves no start at or after lo.
+		 */
+		uint64_t a = e - 1;
+
+		while (a > lo && (tcls(*at(s, a - 1)) & T_PASS))
+			a--;
+		if (a == lo)
+			return 1;
+		if (a - lo > rt->tail_back)
+			lo = a - rt->tail_back;
+		if (e - lo < rt->min_width)
+			return 1;
 	}
 	if (rt->lit_len > 0 && rt->lit_before > 0) {
 		/*
@@ -405,43 +467,6 @@ rule_end(struct scan_stream *s, size_t r, uint64_t e)
  * that could need them. A trigger whose tail runs past the bytes fed so far waits in the rule's
  * queue; it is followed again after the next block (or at the close, where \z may end it).
  */
-#define T_ID 1u    /* [A-Za-z0-9_.-]: IDTAIL */
-#define T_VAL 2u   /* [^\s"'`,;&<>{}\\]: VALUE (E_VALUE is its complement) */
-#define T_USER 4u  /* [^\s:@/?#"'<>]: a URI's user name */
-#define T_PASS 8u  /* [^\s@/?#"'<>]: a URI's password */
-#define T_BLANK 16u /* [ \t] */
-#define T_QUOTE 32u /* ["'] */
-#define TAIL_MORE (-1)
-#define TAIL_ENDS_MAX 16 /* distinct ends of one ASSIGN trigger: one per value start, <= 14 */
-
-static uint8_t TCLS[257]; /* indexed by byte + 1: [0] is "no byte" (past the bytes fed) */
-
-__attribute__((constructor)) static void
-tail_tables_init(void)
-{
-	unsigned int c;
-
-	for (c = 0; c < 256; c++) {
-		const int sp = c == ' ' || (c >= '\t' && c <= '\r');
-		uint8_t v = 0;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c == '.' || c == '-')
-			v |= T_ID;
-		if (!sp && (c == 0 || strchr("\"'`,;&<>{}\\", (int)c) == NULL))
-			v |= T_VAL;
-		if (!sp && (c == 0 || strchr(":@/?#\"'<>", (int)c) == NULL))
-			v |= T_USER;
-		if (!sp && (c == 0 || strchr("@/?#\"'<>", (int)c) == NULL))
-			v |= T_PASS;
-		if (c == ' ' || c == '\t')
-			v |= T_BLANK;
-		if (c == '"' || c == '\'')
-			v |= T_QUOTE;
-		TCLS[c + 1] = v;
-	}
-}
-
 /* The byte at off, or -1 (and *more) at or past lim. */
 static inline int
 tail_byte(const struct scan_stream *s, uint64_t off, uint64_t lim, int *more)
@@ -453,11 +478,6 @@ tail_byte(const struct scan_stream *s, uint64_t off, uint64_t lim, int *more)
 	return *at(s, off);
 }
 
-static inline unsigned int
-tcls(int c)
-{
-	return TCLS[c + 1];
-}
 
 static void
 tail_add(uint64_t *e, size_t *ne, uint64_t x)

@@ -61,6 +61,12 @@ struct scan_rule_rt {
 	uint8_t tail;
 	uint16_t tail_min, tail_max; /* SCAN_TAIL_ASSIGN: the value's length bounds */
 	uint32_t tail_idx;      /* its index in db->tails */
+	/*
+	 * SCAN_TAIL_USERINFO after a trigger that ends in '/' ("scheme://"): the trigger's longest
+	 * match. A match ending at e then starts at most this far before the last byte outside
+	 * the password class before e - 1 (the trigger's '/'): the start search's window. 0: no.
+	 */
+	uint16_t tail_back;
 };
 
 enum scan_tail {
