@@ -259,12 +259,19 @@ digits_before(const char *p, size_t j, size_t *k)
 
 /*
  * A pattern "T TAIL" whose tail scan.c follows itself: sets rt->tail (and the value bounds) and
- * returns the length of T, the trigger Vectorscan compiles instead of the whole pattern; 0 when
- * the pattern has no such tail. T must be a whole top-level piece (no top-level alternation,
- * not inside a group or class, not ending in an escape) that cannot match the empty string.
+ * returns the length of T; Vectorscan compiles p[*from .. T's end) instead of the whole pattern
+ * (*from is 0: all of T); 0 when the pattern has no such tail. T must be a whole top-level
+ * piece (no top-level alternation, not inside a group or class, not ending in an escape) that
+ * cannot match the empty string.
+ *
+ * A USERINFO trigger "[class]...://" (basic-auth-url's any-scheme "\b[A-Za-z][A-Za-z0-9+.-]{1,24}"
+ * gives Vectorscan no literal to start from, and costs it ~10% of the scan) is given to
+ * Vectorscan as "://" alone: every end of the rule is still among the ends reported, and the
+ * others (no scheme before the "://") are ends of nothing, which the start search (the whole
+ * pattern, PCRE2) finds no start for and the selection never takes (docs/scanner.md).
  */
 static size_t
-tail_split(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
+tail_split(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt, size_t *from)
 {
 	const size_t n = strlen(p), hl = strlen(TAIL_ASSIGN_HEAD), el = strlen(TAIL_ASSIGN_END),
 	    ul = strlen(TAIL_USERINFO);
@@ -323,6 +330,10 @@ tail_split(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
 	ok = hs_expression_info(trig, 0, &info, &ce) == HS_SUCCESS && info->min_width > 0;
 	if (ok && kind == SCAN_TAIL_USERINFO && p[t - 1] == '/' && info->max_width <= 4096)
 		rt->tail_back = (uint16_t)info->max_width;
+	*from = 0;
+	if (ok && rt->tail_back > 0 && t > 3 && strncmp(p + t - 3, "://", 3) == 0 &&
+	    (p[0] == '[' || strncmp(p, "\\b[", 3) == 0))
+		*from = t - 3;
 	free(trig);
 	free(info);
 	if (ce != NULL)
@@ -505,17 +516,17 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 		ids = xcalloc(n, sizeof(*ids));
 		db->tails = xcalloc(n, sizeof(*db->tails));
 		for (i = 0; i < n; i++) {
-			size_t t;
+			size_t t, from = 0;
 
 			/* the same ends: a leading optional class never decides where a match ends */
 			pats[i] = rules[i].pattern;
 			if (db->rt[i].lead_max > 0)
 				(void)lead_class(rules[i].pattern, &pats[i], &lead_max);
 			/* a tail scan.c follows itself: Vectorscan looks for the trigger only */
-			if ((t = tail_split(pats[i], rules[i].hs_flags, &db->rt[i])) > 0) {
-				trigs[i] = xmalloc(t + 1);
-				memcpy(trigs[i], pats[i], t);
-				trigs[i][t] = '\0';
+			if ((t = tail_split(pats[i], rules[i].hs_flags, &db->rt[i], &from)) > 0) {
+				trigs[i] = xmalloc(t - from + 1);
+				memcpy(trigs[i], pats[i] + from, t - from);
+				trigs[i][t - from] = '\0';
 				pats[i] = trigs[i];
 				db->rt[i].tail_idx = (uint32_t)db->ntails;
 				db->tails[db->ntails++] = (uint32_t)i;
