@@ -328,6 +328,8 @@ tail_split(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt, size_t
 	memcpy(trig, p, t);
 	trig[t] = '\0';
 	ok = hs_expression_info(trig, 0, &info, &ce) == HS_SUCCESS && info->min_width > 0;
+	if (ok && info->max_width <= 4096)
+		rt->trig_max = (uint16_t)info->max_width;
 	if (ok && kind == SCAN_TAIL_USERINFO && p[t - 1] == '/' && info->max_width <= 4096)
 		rt->tail_back = (uint16_t)info->max_width;
 	*from = 0;

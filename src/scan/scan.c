@@ -271,17 +271,24 @@ rule_spans(struct scan_stream *s, size_t r, uint64_t cs, uint64_t e)
 /*
  * Leftmost start >= lo of a match of rule r ending exactly at e; 0 and *start, or 1 if none.
  * One byte before lo is passed as context (for \b and multi-line ^), never as a start.
+ * trig: for a rule with a tail, the first trigger end the tail reached e from (0: unknown);
+ * every match ending at e then starts at most trig_max before it (its trigger ends there or
+ * later), or, with a leading optional class, the rest of the pattern does.
  */
 static int
-rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t *start)
+rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t trig,
+    uint64_t *start)
 {
 	const struct scan_rule_rt *rt = &s->db->rt[r];
+	const uint64_t lo0 = lo; /* the leading class may extend a start back to here */
 	uint64_t sub0;
 	PCRE2_SIZE *ov;
 	int rc;
 
 	if (e < lo || e - lo < rt->min_width)
 		return 1;
+	if (trig > 0 && rt->trig_max > 0 && trig - lo > rt->trig_max)
+		lo = trig - rt->trig_max;
 	/* "(?:^|X)R" at the stream's start: the leftmost start there is, if it matches */
 	if (rt->caret_alt && lo == 0 && s->hb_s == 0 && rule_spans(s, r, 0, e)) {
 		*start = 0;
@@ -331,7 +338,7 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 		 * C{0,n}R: R's leftmost start extended back over C. Leftmost too: a later start of R
 		 * with a longer run of C before it would have that run before this one as well.
 		 */
-		while (rt->lead_max > 0 && *start > lo && q - *start < rt->lead_max &&
+		while (rt->lead_max > 0 && *start > lo0 && q - *start < rt->lead_max &&
 		    (rt->lead_set[*at(s, *start - 1) >> 3] >> (*at(s, *start - 1) & 7) & 1))
 			(*start)--;
 		return 0;
@@ -401,7 +408,8 @@ rule_promote(struct scan_stream *s, size_t r)
 	for (i = 0; i < st->ne; i++) {
 		uint64_t e = st->e[i];
 
-		if (rule_leftmost(s, r, e - st->floor > maxl ? e - maxl : st->floor, e, &start) == 0) {
+		if (rule_leftmost(s, r, e - st->floor > maxl ? e - maxl : st->floor, e, 0,
+		    &start) == 0) {
 			st->open = 1;
 			st->cs = start;
 			st->first = e;
@@ -431,9 +439,12 @@ rule_settle(struct scan_stream *s, size_t r, uint64_t pos, int closing)
 	return 0;
 }
 
-/* A match of rule r ends at e (ends arrive in increasing order): mostly just noted. */
+/*
+ * A match of rule r ends at e (ends arrive in increasing order): mostly just noted. trig: see
+ * rule_leftmost (0: none).
+ */
 static int
-rule_end(struct scan_stream *s, size_t r, uint64_t e)
+rule_end(struct scan_stream *s, size_t r, uint64_t e, uint64_t trig)
 {
 	struct rule_st *st = &s->rs[r];
 	uint64_t maxl = s->db->rt[r].span, start;
@@ -445,7 +456,8 @@ rule_end(struct scan_stream *s, size_t r, uint64_t e)
 	if (e <= st->floor || (st->open && e <= st->first) || (st->ne > 0 && e <= st->e[st->ne - 1]))
 		return 0;
 	if (!st->open) {
-		if (rule_leftmost(s, r, e - st->floor > maxl ? e - maxl : st->floor, e, &start) == 0) {
+		if (rule_leftmost(s, r, e - st->floor > maxl ? e - maxl : st->floor, e, trig,
+		    &start) == 0) {
 			st->open = 1;
 			st->cs = start;
 			st->first = e;
@@ -618,9 +630,13 @@ tail_ends(const struct scan_stream *s, size_t r, uint64_t te, uint64_t lim, int 
 	return n;
 }
 
-/* Hands the ends of one followed trigger of tail rule r to rule_end (ascending, once each). */
+/*
+ * Hands the ends of trigger end te of tail rule r to rule_end (ascending, once each: an end
+ * goes with the first, so the lowest, trigger end that reaches it).
+ */
 static int
-tail_deliver(struct scan_stream *s, size_t r, struct tail_st *ts, const uint64_t *e, int n)
+tail_deliver(struct scan_stream *s, size_t r, struct tail_st *ts, uint64_t te, const uint64_t *e,
+    int n)
 {
 	int i, rc;
 
@@ -628,7 +644,7 @@ tail_deliver(struct scan_stream *s, size_t r, struct tail_st *ts, const uint64_t
 		if (e[i] <= ts->last)
 			continue;
 		ts->last = e[i];
-		if ((rc = rule_end(s, r, e[i])) != 0)
+		if ((rc = rule_end(s, r, e[i], te)) != 0)
 			return rc;
 	}
 	return 0;
@@ -648,11 +664,13 @@ tails_run(struct scan_stream *s, int closing)
 		struct tail_st *ts = &s->ts[t];
 
 		while (ts->h < ts->n) {
-			if ((n = tail_ends(s, r, ts->q[ts->h], lim, closing, e)) == TAIL_MORE)
+			const uint64_t te = ts->q[ts->h];
+
+			if ((n = tail_ends(s, r, te, lim, closing, e)) == TAIL_MORE)
 				break;
 			ts->h++;
 			s->tails_waiting--;
-			if ((rc = tail_deliver(s, r, ts, e, n)) != 0)
+			if ((rc = tail_deliver(s, r, ts, te, e, n)) != 0)
 				return rc;
 		}
 		if (ts->h == ts->n) {
@@ -686,7 +704,7 @@ on_hs_match(unsigned int id, unsigned long long from, unsigned long long to, uns
 		ts = &s->ts[s->db->rt[id].tail_idx];
 		if (ts->h == ts->n &&
 		    (n = tail_ends(s, id, to, pos_of(s), 0, e)) != TAIL_MORE) {
-			r = tail_deliver(s, id, ts, e, n);
+			r = tail_deliver(s, id, ts, to, e, n);
 		} else if (ts->n == ts->cap &&
 		    grow((void **)&ts->q, &ts->cap, ts->n + 1, sizeof(*ts->q)) != 0) {
 			r = VT_ERR_NOMEM;
@@ -701,7 +719,7 @@ on_hs_match(unsigned int id, unsigned long long from, unsigned long long to, uns
 		}
 		return 0;
 	}
-	if ((r = rule_end(s, id, to)) != 0) {
+	if ((r = rule_end(s, id, to, 0)) != 0) {
 		s->err = r;
 		return 1;
 	}

@@ -67,6 +67,7 @@ struct scan_rule_rt {
 	 * the password class before e - 1 (the trigger's '/'): the start search's window. 0: no.
 	 */
 	uint16_t tail_back;
+	uint16_t trig_max;      /* the trigger's longest match (what precedes the tail); 0: unbounded */
 };
 
 enum scan_tail {
