@@ -321,11 +321,15 @@ ch_subsystem(ssh_session ss, ssh_channel ch, const char *subsystem, void *ud)
 	struct bsession *s = ud;
 
 	(void)ss, (void)ch, (void)subsystem;
+	if (s->req != REQ_NONE || s->refused_subsystem)
+		return SSH_ERROR;
 	s->refused_subsystem = 1;
-	/* Sent before the failure reply, so the client prints it before it gives up. */
-	tell(s, "subsystems (sftp) are not offered by the broker yet: refused; use a shell or a "
-		"command");
-	return SSH_ERROR;
+	/*
+	 * Accepted, then refused in words: broker_session_run() sends one line on stderr and exit
+	 * status 1, as sshd does for a forced command. A failure reply would make ssh exit at once,
+	 * before it printed a line sent just ahead of it (with TCP_NODELAY the two arrive together).
+	 */
+	return SSH_OK;
 }
 
 static int
