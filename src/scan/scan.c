@@ -287,8 +287,8 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 
 	if (e < lo || e - lo < rt->min_width)
 		return 1;
-	if (trig > 0 && rt->trig_max > 0 && trig - lo > rt->trig_max)
-		lo = trig - rt->trig_max;
+	if (rt->trig_max > 0 && trig > lo + rt->trig_max)
+		lo = trig - rt->trig_max; /* never below lo (the floor: a trigger may lie under it) */
 	/* "(?:^|X)R" at the stream's start: the leftmost start there is, if it matches */
 	if (rt->caret_alt && lo == 0 && s->hb_s == 0 && rule_spans(s, r, 0, e)) {
 		*start = 0;
