@@ -487,7 +487,7 @@ tail_byte(const struct scan_stream *s, uint64_t off, uint64_t lim, int *more)
 		*more = 1;
 		return -1;
 	}
-	return *at(s, off);
+	return s->hb[off - s->hb_s]; /* hb_s <= a trigger's end <= off < lim <= pos */
 }
 
 
@@ -548,6 +548,9 @@ tail_assign(const struct scan_stream *s, const struct scan_rule_rt *rt, uint64_t
 		if (q - te == 24)
 			return 0; /* a 25th byte of key name: ASSIGN cannot follow */
 	}
+	/* most triggers are a word in text: ASSIGN starts with a quote, a blank, ':' or '=' */
+	if (c != ':' && c != '=' && !(tcls(c) & (T_BLANK | T_QUOTE)))
+		return 0;
 	for (p1 = q; p1 <= q + 1; p1++) {
 		if (p1 > q && !(tcls(tail_byte(s, q, lim, &more)) & T_QUOTE))
 			break;
