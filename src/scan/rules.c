@@ -1436,6 +1436,63 @@ key_view_has(const struct key_view *v, const char *w)
 	return contains(v->low, v->len, w, strlen(w));
 }
 
+/* VENDOR_KEYS by first byte (a bit per word) and their lengths: one pass over a key name. */
+static uint32_t VENDOR_BY_FIRST[256];
+static uint8_t VENDOR_LEN[VT_NELEM(VENDOR_KEYS)];
+/* the bytes (either case) a keyword of each kind starts with: gen_assign's scan for them */
+static uint8_t GEN_FIRST[GEN_NKINDS][256];
+
+__attribute__((constructor)) static void
+vendor_tables_init(void)
+{
+	size_t k, w;
+
+	VT_ASSERT(VT_NELEM(VENDOR_KEYS) <= 32);
+	for (k = 0; k < VT_NELEM(VENDOR_KEYS); k++) {
+		VENDOR_BY_FIRST[(uint8_t)VENDOR_KEYS[k][0]] |= 1u << k;
+		VENDOR_LEN[k] = (uint8_t)strlen(VENDOR_KEYS[k]);
+	}
+	for (k = 0; k < GEN_NKINDS; k++) {
+		for (w = 0; w < 4 && GEN_KEYWORDS[k][w] != NULL; w++) {
+			const uint8_t c = (uint8_t)GEN_KEYWORDS[k][w][0];
+
+			GEN_FIRST[k][c] = 1;
+			if (c >= 'a' && c <= 'z')
+				GEN_FIRST[k][c - 'a' + 'A'] = 1;
+		}
+	}
+}
+
+/* 1 if the key name holds one of VENDOR_KEYS (key_view_has of each, in one pass). */
+static int
+key_view_vendor(const struct key_view *v)
+{
+	size_t i, j, l;
+
+	if (!v->copied) {
+		for (j = 0; j < VT_NELEM(VENDOR_KEYS); j++)
+			if (key_view_has(v, VENDOR_KEYS[j]))
+				return 1;
+		return 0;
+	}
+	for (i = 0; i < v->len; i++) {
+		uint32_t words = VENDOR_BY_FIRST[v->low[i]];
+
+		for (; words != 0; words &= words - 1) {
+			const char *w = VENDOR_KEYS[__builtin_ctz(words)];
+
+			l = VENDOR_LEN[__builtin_ctz(words)];
+			if (l > v->len - i)
+				continue;
+			for (j = 1; j < l && v->low[i + j] == (uint8_t)w[j]; j++)
+				;
+			if (j == l)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* Parses "<keyword><ident>{0,24}['"]?[ \t]*(:=|=>|:|=)[ \t]*['"]?" at k; the value start or 0. */
 static size_t
 assign_value_start(const uint8_t *m, size_t n, size_t k, size_t kl)
@@ -1559,6 +1616,8 @@ gen_assign(enum gen_kind kind, size_t min_len, unsigned h10, const uint8_t *m, s
 
 	/* the rightmost keyword whose assignment reaches exactly the end of the value */
 	for (k = e; k-- > 0;) {
+		if (!GEN_FIRST[kind][m[k]])
+			continue;
 		for (w = 0; w < 4 && GEN_KEYWORDS[kind][w] != NULL; w++) {
 			const char *kw = GEN_KEYWORDS[kind][w];
 
@@ -1573,9 +1632,8 @@ gen_assign(enum gen_kind kind, size_t min_len, unsigned h10, const uint8_t *m, s
 			    !all_in(m + v, e - v, CC_VALUE))
 				continue;
 			key_view_init(&kv, m, e, k, k + strlen(kw));
-			for (j = 0; j < VT_NELEM(VENDOR_KEYS); j++)
-				if (key_view_has(&kv, VENDOR_KEYS[j]))
-					return 0;
+			if (key_view_vendor(&kv))
+				return 0;
 			/* SecretAccessKey: 40 bytes of base64 are aws-secret-access-key's */
 			if (e - v == 40 && all_in(m + v, 40, CC_B64) &&
 			    (key_view_has(&kv, "accesskey") || key_view_has(&kv, "access_key") ||
