@@ -8,9 +8,9 @@
  *     found secret leaves the redactor;
  *  3. a printable value whose fingerprint exists is found when printed on a line of its own.
  * Rules: a small table of the shapes the built-in rules use (literal prefixes, bounded and
- * unbounded repeats, \b, a validate that narrows the span, a multi-line PEM block, the two
- * tails the engine follows byte by byte after a Vectorscan trigger) plus three stored
- * fingerprints. ASan/UBSan watch the rest. Seeds: fuzz/corpus/scan/.
+ * unbounded repeats, \b, a validate that narrows the span, a multi-line PEM block, the three
+ * tails the engine follows itself after a Vectorscan trigger) plus three stored fingerprints.
+ * ASan/UBSan watch the rest. Seeds: fuzz/corpus/scan/.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +52,7 @@ static const struct scan_rule RULES[] = {
 	    180, NULL, NULL, NULL },
 	{ "f-word", "", SCAN_SEV_LOW, "\\bsk_[0-9a-f]{8}\\b", 0, 11, NULL, NULL, NULL },
 	{ "f-unbounded", "", SCAN_SEV_LOW, "tok_[a-z]{4,}", 0, 24, NULL, NULL, NULL },
-	/* the two tails the engine follows itself (src/scan/db.c tail_split), as rules.c has them */
+	/* the tails the engine follows itself (src/scan/db.c tail_split), as rules.c has them */
 	{ "f-assign", "", SCAN_SEV_MEDIUM,
 	    "[A-Za-z0-9_.-]{0,32}(?i:token|secret)[A-Za-z0-9_.-]{0,24}[\"']?[ \\t]{0,4}"
 	    "(?::=|=>|[:=])[ \\t]{0,4}[\"']?[^\\s\"'`,;&<>{}\\\\]{8,40}"
@@ -60,6 +60,10 @@ static const struct scan_rule RULES[] = {
 	{ "f-userinfo", "", SCAN_SEV_HIGH,
 	    "\\b[A-Za-z][A-Za-z0-9+.-]{1,24}://[^\\s:@/?#\"'<>]{0,128}:[^\\s@/?#\"'<>]{1,256}@", 0,
 	    414, NULL, NULL, NULL },
+	{ "f-lines", "", SCAN_SEV_HIGH,
+	    "\\bkind:[ \\t]*Secret[ \\t]*\\r?\\n(?:[ \\t]*[^\\s-][^\\r\\n]*\\r?\\n)*[ \\t]*"
+	    "(?:data|stringData):[ \\t]*\\r?\\n(?:[ \\t]+[A-Za-z0-9._-]+:[ \\t]*[^\\r\\n]+\\r?\\n)*"
+	    "[ \\t]+[A-Za-z0-9._-]+:[ \\t]*[^\\r\\n]+(?:\\r?\\n|\\z)", 0, 600, NULL, NULL, NULL },
 };
 
 static const uint8_t KEYS[SCAN_FP_KEYS_LEN] = { 9, 8, 7, 6, 5, 4, 3, 2, 1 };

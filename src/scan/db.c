@@ -243,6 +243,10 @@ lit_anchor(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
 	"[^\\s\"'`,;&<>{}\\\\]{"
 #define TAIL_ASSIGN_END "}(?:[\\s\"'`,;&<>{}\\\\]|\\z)"
 #define TAIL_USERINFO "[^\\s:@/?#\"'<>]{0,128}:[^\\s@/?#\"'<>]{1,256}@"
+/* kubernetes-secret-manifest after its "kind: Secret" line (the trigger must end with \n) */
+#define TAIL_LINES "(?:[ \\t]*[^\\s-][^\\r\\n]*\\r?\\n)*[ \\t]*(?:data|stringData):[ \\t]*\\r?\\n" \
+	"(?:[ \\t]+[A-Za-z0-9._-]+:[ \\t]*[^\\r\\n]+\\r?\\n)*[ \\t]+[A-Za-z0-9._-]+:[ \\t]*[^\\r\\n]+" \
+	"(?:\\r?\\n|\\z)"
 
 /* The number whose last digit is p[j - 1], and *k where it starts; -1 if none (or over 65535). */
 static long
@@ -274,7 +278,7 @@ static size_t
 tail_split(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt, size_t *from)
 {
 	const size_t n = strlen(p), hl = strlen(TAIL_ASSIGN_HEAD), el = strlen(TAIL_ASSIGN_END),
-	    ul = strlen(TAIL_USERINFO);
+	    ul = strlen(TAIL_USERINFO), ll = strlen(TAIL_LINES);
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *ce = NULL;
 	size_t t = 0, i, k;
@@ -287,6 +291,11 @@ tail_split(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt, size_t
 	if (n > ul && strcmp(p + n - ul, TAIL_USERINFO) == 0) {
 		kind = SCAN_TAIL_USERINFO;
 		t = n - ul;
+	} else if (n > ll + 2 && strcmp(p + n - ll, TAIL_LINES) == 0 &&
+	    strncmp(p + n - ll - 2, "\\n", 2) == 0 && (n - ll < 3 || p[n - ll - 3] != '\\')) {
+		/* the trigger ends with a newline: its ends are line starts (scan.c lines_run) */
+		kind = SCAN_TAIL_LINES;
+		t = n - ll;
 	} else if (n > el && strcmp(p + n - el, TAIL_ASSIGN_END) == 0 &&
 	    (vmax = digits_before(p, n - el, &k)) >= 0 && k > 0 && p[k - 1] == ',' &&
 	    (vmin = digits_before(p, k - 1, &k)) >= 0 && k >= hl &&

@@ -41,6 +41,11 @@ struct tail_st {
 	uint64_t *q;
 	size_t h, n, cap;
 	uint64_t last;    /* the last end handed on (ends of nearby triggers coincide) */
+	/* SCAN_TAIL_LINES: one follower for all triggers (lines_run) */
+	uint64_t p;       /* the start of the next line to read */
+	uint64_t stop;    /* past the last trigger + span: any later end would be too long */
+	uint8_t on;       /* following */
+	uint8_t st;       /* LN_A | LN_B: where in the tail the lines read so far may be */
 };
 
 struct fp_pend {
@@ -76,6 +81,7 @@ struct scan_stream {
 	struct rule_st *rs;
 	struct tail_st *ts;    /* one per db->tails[] */
 	size_t tails_waiting;  /* triggers queued in ts[] */
+	size_t lines_on;       /* SCAN_TAIL_LINES followers on */
 	pcre2_match_data *md;
 
 	int in_tok;
@@ -653,19 +659,176 @@ tail_deliver(struct scan_stream *s, size_t r, struct tail_st *ts, uint64_t te, c
 	return 0;
 }
 
-/* Follows the queued triggers of every tail rule as far as the bytes fed allow (all if closing). */
+/*
+ * SCAN_TAIL_LINES (kubernetes-secret-manifest after "kind: Secret\n"): the tail is made of whole
+ * lines, each "\r?\n"-terminated line read one of three ways (a body without '\r'):
+ *   other   [ \t]*[^\s-][^\r\n]*         the object's lines before the block (state A)
+ *   header  [ \t]*(?:data|stringData):[ \t]*   A -> B
+ *   entry   [ \t]+[A-Za-z0-9._-]+:[ \t]*[^\r\n]+   B -> B, and the rule ends after it
+ * (the last entry may also end at the stream's end without a newline). Every trigger ends at a
+ * line start, where the tail starts in A, so one follower reads the lines for all of them: the
+ * states it holds are the union of every trigger's, its ends the union of their ends, found in
+ * order line by line, each handed on as soon as its line is in (before the sweep). It stops
+ * when no state is left, or past the last trigger + span (later ends are too long for any start
+ * and would be dropped by the start search anyway), and jumps to the next queued trigger.
+ */
+#define LN_A 1u
+#define LN_B 2u
+
 static int
-tails_run(struct scan_stream *s, int closing)
+ln_other(const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (b[i] == ' ' || b[i] == '\t'))
+		i++;
+	return i < n && b[i] != '-' && b[i] != ' ' && !(b[i] >= '\t' && b[i] <= '\r');
+}
+
+static int
+ln_header(const uint8_t *b, size_t n)
+{
+	static const char d[] = "data:", sd[] = "stringData:";
+	size_t i = 0, k;
+
+	while (i < n && (b[i] == ' ' || b[i] == '\t'))
+		i++;
+	if (i + 5 <= n && b[i] == 'd') {
+		for (k = 0; k < 5 && b[i + k] == (uint8_t)d[k]; k++)
+			;
+		if (k < 5)
+			return 0;
+		i += 5;
+	} else if (i + 11 <= n && b[i] == 's') {
+		for (k = 0; k < 11 && b[i + k] == (uint8_t)sd[k]; k++)
+			;
+		if (k < 11)
+			return 0;
+		i += 11;
+	} else {
+		return 0;
+	}
+	while (i < n && (b[i] == ' ' || b[i] == '\t'))
+		i++;
+	return i == n;
+}
+
+static int
+ln_entry(const uint8_t *b, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n && (b[i] == ' ' || b[i] == '\t'))
+		i++;
+	if (i == 0)
+		return 0;
+	for (k = i; i < n && (tcls(b[i]) & T_ID); i++)
+		;
+	return i > k && i < n && b[i] == ':' && n - i >= 2;
+}
+
+static int
+lines_end(struct scan_stream *s, size_t r, struct tail_st *ts, uint64_t e)
+{
+	if (e <= ts->last)
+		return 0;
+	ts->last = e;
+	return rule_end(s, r, e, 0);
+}
+
+static void
+lines_off(struct scan_stream *s, struct tail_st *ts)
+{
+	ts->on = 0;
+	s->lines_on--;
+}
+
+static int
+lines_run(struct scan_stream *s, size_t r, struct tail_st *ts, uint64_t lim, int closing)
+{
+	const uint64_t span = s->db->rt[r].span;
+	int rc;
+
+	for (;;) {
+		const uint8_t *b, *nl;
+		size_t n;
+		unsigned int st;
+		int o, h, d;
+
+		if (!ts->on) {
+			if (ts->h == ts->n)
+				return 0;
+			ts->p = ts->q[ts->h];
+			ts->st = LN_A;
+			ts->on = 1;
+			s->lines_on++;
+		}
+		/* triggers that end at this line's start join in (they are queued in order) */
+		while (ts->h < ts->n && ts->q[ts->h] <= ts->p) {
+			ts->st |= LN_A;
+			ts->stop = ts->q[ts->h] + span;
+			ts->h++;
+			s->tails_waiting--;
+		}
+		if (ts->st == 0 || ts->p > ts->stop) {
+			lines_off(s, ts);
+			continue;
+		}
+		b = at(s, ts->p);
+		if ((nl = memchr(b, '\n', (size_t)(lim - ts->p))) == NULL) {
+			/* the line is not all in: at the close an entry may end the stream */
+			n = (size_t)(lim - ts->p);
+			if (closing) {
+				if ((ts->st & LN_B) && n > 0 && memchr(b, '\r', n) == NULL &&
+				    ln_entry(b, n) && (rc = lines_end(s, r, ts, lim)) != 0)
+					return rc;
+				lines_off(s, ts);
+				continue;
+			}
+			if (lim - ts->p > span)
+				lines_off(s, ts); /* too long for any end: and the window moves on */
+			return 0;
+		}
+		n = (size_t)(nl - b);
+		if (n > 0 && b[n - 1] == '\r')
+			n--;
+		o = h = d = 0;
+		if (memchr(b, '\r', n) == NULL) {
+			o = ln_other(b, n);
+			h = ln_header(b, n);
+			d = ln_entry(b, n);
+		}
+		if ((ts->st & LN_B) && d &&
+		    (rc = lines_end(s, r, ts, ts->p + (uint64_t)(nl - b) + 1)) != 0)
+			return rc;
+		st = ((ts->st & LN_A) && o ? LN_A : 0) |
+		    (((ts->st & LN_A) && h) || ((ts->st & LN_B) && d) ? LN_B : 0);
+		ts->st = (uint8_t)st;
+		ts->p += (uint64_t)(nl - b) + 1;
+	}
+}
+
+/*
+ * Follows the queued triggers of every tail rule as far as the bytes fed allow (all if closing).
+ * lines: the SCAN_TAIL_LINES followers too (only once the block's triggers are all queued).
+ */
+static int
+tails_run(struct scan_stream *s, int closing, int lines)
 {
 	const uint64_t lim = pos_of(s);
 	uint64_t e[TAIL_ENDS_MAX];
 	size_t t;
 	int n, rc;
 
-	for (t = 0; t < s->db->ntails && s->tails_waiting > 0; t++) {
+	for (t = 0; t < s->db->ntails && (s->tails_waiting > 0 || s->lines_on > 0); t++) {
 		const size_t r = s->db->tails[t];
 		struct tail_st *ts = &s->ts[t];
 
+		if (s->db->rt[r].tail == SCAN_TAIL_LINES) {
+			if (lines && (rc = lines_run(s, r, ts, lim, closing)) != 0)
+				return rc;
+			goto compact;
+		}
 		while (ts->h < ts->n) {
 			const uint64_t te = ts->q[ts->h];
 
@@ -676,6 +839,7 @@ tails_run(struct scan_stream *s, int closing)
 			if ((rc = tail_deliver(s, r, ts, te, e, n)) != 0)
 				return rc;
 		}
+ compact:
 		if (ts->h == ts->n) {
 			ts->h = ts->n = 0;
 		} else if (ts->h > 0) {
@@ -705,7 +869,7 @@ on_hs_match(unsigned int id, unsigned long long from, unsigned long long to, uns
 		 * behind and followed after the block (tails_run).
 		 */
 		ts = &s->ts[s->db->rt[id].tail_idx];
-		if (ts->h == ts->n &&
+		if (ts->h == ts->n && s->db->rt[id].tail != SCAN_TAIL_LINES &&
 		    (n = tail_ends(s, id, to, pos_of(s), 0, e)) != TAIL_MORE) {
 			r = tail_deliver(s, id, ts, to, e, n);
 		} else if (ts->n == ts->cap &&
@@ -1003,14 +1167,14 @@ block(struct scan_stream *s, size_t off, size_t k)
 	if (k == 0)
 		return 0;
 	/* triggers that waited for these bytes first: their ends precede the block's */
-	if (s->tails_waiting > 0 && (r = tails_run(s, 0)) != 0)
+	if (s->tails_waiting > 0 && (r = tails_run(s, 0, 0)) != 0)
 		return r;
 	if (s->hs != NULL && hs_scan_stream(s->hs, (const char *)s->hb + off, (unsigned int)k, 0,
 	    s->scratch, on_hs_match, s) != HS_SUCCESS && s->err == 0)
 		return VT_ERR_INTERNAL;
 	if (s->err != 0)
 		return s->err;
-	if (s->tails_waiting > 0 && (r = tails_run(s, 0)) != 0)
+	if ((s->tails_waiting > 0 || s->lines_on > 0) && (r = tails_run(s, 0, 1)) != 0)
 		return r;
 	if (s->fps != NULL && (r = tokenize(s, s->hb + off, k, base)) != 0)
 		return r;
@@ -1141,7 +1305,7 @@ finish(struct scan_stream *s)
 		if (s->err != 0)
 			return s->err;
 	}
-	if (s->tails_waiting > 0 && (r = tails_run(s, 1)) != 0)
+	if ((s->tails_waiting > 0 || s->lines_on > 0) && (r = tails_run(s, 1, 1)) != 0)
 		return r;
 	if (s->fps != NULL && s->in_tok) {
 		const uint8_t *key = secmem_ptr(s->fps->keys);

@@ -74,6 +74,7 @@ enum scan_tail {
 	SCAN_TAIL_NONE,
 	SCAN_TAIL_ASSIGN,   /* key-name rest, assignment glue, a bare value and what ends it */
 	SCAN_TAIL_USERINFO, /* a URI's user:password@ */
+	SCAN_TAIL_LINES,    /* a Secret manifest's lines after "kind: Secret", up to its data block */
 };
 
 struct scan_db {

@@ -462,7 +462,8 @@ test_rules_stop(void **state)
 
 /*
  * Tails the engine follows itself (src/scan/db.c tail_split: the key-name rest + assignment glue +
- * value of the generic rules, a URI's user:password@): the same ends as Vectorscan gives for the
+ * value of the generic rules, a URI's user:password@, a Secret manifest's lines after "kind:
+ * Secret"): the same ends as Vectorscan gives for the
  * whole pattern. Each rule is compiled twice, as written (Vectorscan sees the trigger, scan.c
  * follows the tail) and with its tail put in a group (not recognised: Vectorscan runs all of
  * it); without validators, on text made of the pieces these tails are made of, both report the
@@ -474,6 +475,10 @@ test_rules_stop(void **state)
 #define T_E_VALUE "(?:[\\s\"'`,;&<>{}\\\\]|\\z)"
 #define T_USERINFO "[^\\s:@/?#\"'<>]{0,128}:[^\\s@/?#\"'<>]{1,256}@"
 #define T_TAIL_A(m, n) T_IDTAIL T_ASSIGN T_VALUE "{" #m "," #n "}" T_E_VALUE
+#define T_LINES "(?:[ \\t]*[^\\s-][^\\r\\n]*\\r?\\n)*[ \\t]*(?:data|stringData):[ \\t]*\\r?\\n" \
+	"(?:[ \\t]+[A-Za-z0-9._-]+:[ \\t]*[^\\r\\n]+\\r?\\n)*[ \\t]+[A-Za-z0-9._-]+:[ \\t]*[^\\r\\n]+" \
+	"(?:\\r?\\n|\\z)"
+#define T_KIND "\\bkind:[ \\t]*Secret[ \\t]*\\r?\\n"
 
 static const char *const tail_pos[] = { "x", NULL };
 static const struct scan_rule TAIL_RULES[] = {
@@ -485,6 +490,7 @@ static const struct scan_rule TAIL_RULES[] = {
 	    NULL, tail_pos, NULL },
 	{ "t-userinfo-pg", "", SCAN_SEV_LOW, "\\b(?i:postgres(?:ql)?)(?:\\+[a-z0-9]{1,16})?://"
 	    T_USERINFO, 0, 416, NULL, tail_pos, NULL },
+	{ "t-lines", "", SCAN_SEV_LOW, T_KIND T_LINES, 0, 1024, NULL, tail_pos, NULL },
 };
 static const struct scan_rule TAIL_RULES_WHOLE[] = {
 	{ "t-assign", "", SCAN_SEV_LOW, "(?i:pass(?:w(?:or)?d)?|token)(?:" T_TAIL_A(8, 40) ")", 0,
@@ -495,6 +501,7 @@ static const struct scan_rule TAIL_RULES_WHOLE[] = {
 	    414, NULL, tail_pos, NULL },
 	{ "t-userinfo-pg", "", SCAN_SEV_LOW, "\\b(?i:postgres(?:ql)?)(?:\\+[a-z0-9]{1,16})?://(?:"
 	    T_USERINFO ")", 0, 416, NULL, tail_pos, NULL },
+	{ "t-lines", "", SCAN_SEV_LOW, T_KIND "(?:" T_LINES ")", 0, 1024, NULL, tail_pos, NULL },
 };
 
 static uint64_t tail_rng = 0x2545f4914f6cdd1dull;
@@ -545,6 +552,12 @@ tail_text(size_t n)
 		"    =    ", "     =", "=     ", " :=\"", "'=>'", "= '", "\"", "==" };
 	static const char *const scheme[] = { "postgres", "PostgreSQL+psycopg2", "postgres+",
 		"redis", "https", "git+ssh", "a", "x1", "-a", "9db" };
+	static const char *const line[] = { "kind: Secret", "kind:\tSecret  ", "  kind: Secret",
+		"xkind: Secret", "apiVersion: v1", "metadata:", "  name: db", "data:", "  data:",
+		"stringData: ", "data: x", "  password: cGFzcw==", "\tapi.key: abc", "  key:",
+		"  key: ", "  k-1: v v", "- item", "  - item", "", "   ", "\x0bx", "  a\rb: c",
+		"type: Opaque", "---", "  token: QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB" };
+	static const char *const eol[] = { "\n", "\n", "\n", "\r\n", "\r\r\n" };
 	static const char id[] = "ABCabcXYZxyz0189_.-";
 	static const char val[] = "ABCabc0189+/=._-~!$%^*()[]|:@";
 	static const char user[] = "ABCabc0189._-%!$";
@@ -557,7 +570,17 @@ tail_text(size_t n)
 
 	assert_non_null(t);
 	while (o < n) {
-		switch (tail_next(4)) {
+		size_t k;
+
+		switch (tail_next(5)) {
+		case 3: /* lines of a manifest, sometimes a Secret's */
+			for (k = 1 + tail_next(12); k > 0; k--) {
+				p = line[tail_next(VT_NELEM(line))];
+				tail_put(t, &o, n, p, strlen(p));
+				p = eol[tail_next(VT_NELEM(eol))];
+				tail_put(t, &o, n, p, strlen(p));
+			}
+			break;
 		case 0: /* key name, glue, value */
 			p = kw[tail_next(VT_NELEM(kw))];
 			tail_put(t, &o, n, p, strlen(p));
