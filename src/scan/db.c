@@ -236,8 +236,8 @@ lit_anchor(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
 }
 
 /*
- * The tails scan.c follows byte by byte (enum scan_tail, scan.c tail_ends), as rules.c writes
- * them: IDTAIL ASSIGN VALUE{m,n} E_VALUE, and USERINFO.
+ * The tails scan.c follows itself (enum scan_tail; scan.c tail_ends, lines_run), as rules.c
+ * writes them: IDTAIL ASSIGN VALUE{m,n} E_VALUE, USERINFO, and a Secret manifest's lines.
  */
 #define TAIL_ASSIGN_HEAD "[A-Za-z0-9_.-]{0,24}[\"']?[ \\t]{0,4}(?::=|=>|[:=])[ \\t]{0,4}[\"']?" \
 	"[^\\s\"'`,;&<>{}\\\\]{"

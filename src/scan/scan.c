@@ -8,7 +8,9 @@
  *    report starts for these patterns), later ends extend the candidate while a match from the
  *    same start reaches them, and the candidate is decided once no longer match from its start
  *    can still come (start + max_len <= position, or the stream's end): leftmost-longest, one
- *    finding per rule per overlapping region, then the rule's validate;
+ *    finding per rule per overlapping region, then the rule's validate. For a rule with a tail
+ *    (db.c tail_split) Vectorscan reports the ends of its trigger, and the tail is followed here
+ *    to the rule's ends ("tails" below);
  *  - the tokenizer cuts the block at SCAN_DELIM bytes; each token of SCAN_FP_MIN_LEN ..
  *    SCAN_FP_MAX_LEN bytes is SipHashed and looked up in the fingerprint set; a hit becomes a
  *    pending value span, confirmed by HMAC once all its bytes are in.
