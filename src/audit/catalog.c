@@ -53,6 +53,7 @@ static const struct audit_catalog_entry CATALOG[] = {
 	{ "SSH_LOGIN_DENIED", "Broker login refused", "access", "medium" },
 	{ "SESSION_STARTED", "Terminal session started", "access", "low" },
 	{ "SESSION_DENIED", "Terminal session refused", "access", "medium" },
+	{ "FORWARDING_DENIED", "Port or X11 forwarding refused in a session", "access", "low" },
 	{ "SESSION_ENDED", "Terminal session ended", "access", "info" },
 	{ "CREDENTIAL_INJECTED", "Credential injected into a session", "vault", "medium" },
 	{ "HOST_KEY_PINNED", "Target host key pinned on first use", "access", "medium" },

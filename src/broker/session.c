@@ -66,7 +66,7 @@ struct bsession {
 	enum req_kind req;
 	char *command;
 	int refused_subsystem;
-	int refused_forward;      /* a forwarding request was refused */
+	const char *refused_forward; /* the first forwarding request refused, or NULL */
 	int told_forward;
 	int resize_pending;
 	char *signal_pending;
@@ -397,12 +397,18 @@ on_message(ssh_session ss, ssh_message msg, void *ud)
 	int type = ssh_message_type(msg), sub = ssh_message_subtype(msg);
 
 	(void)ss;
-	if ((type == SSH_REQUEST_CHANNEL_OPEN && (sub == SSH_CHANNEL_DIRECT_TCPIP ||
-	    sub == SSH_CHANNEL_FORWARDED_TCPIP || sub == SSH_CHANNEL_X11)) ||
-	    (type == SSH_REQUEST_GLOBAL && (sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD ||
-	    sub == SSH_GLOBAL_REQUEST_CANCEL_TCPIP_FORWARD)))
-		s->refused_forward = 1;
-	return 1; /* not handled here: the default reply refuses it */
+	if (s->refused_forward != NULL)
+		return 1; /* not handled here: the default reply refuses it */
+	if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_DIRECT_TCPIP)
+		s->refused_forward = "local"; /* -L, -W, -D */
+	else if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_X11)
+		s->refused_forward = "x11";
+	else if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_FORWARDED_TCPIP)
+		s->refused_forward = "remote";
+	else if (type == SSH_REQUEST_GLOBAL && (sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD ||
+	    sub == SSH_GLOBAL_REQUEST_CANCEL_TCPIP_FORWARD))
+		s->refused_forward = "remote"; /* -R */
+	return 1;
 }
 
 /* ---- upstream channel callbacks ---------------------------------------------------------- */
@@ -426,6 +432,23 @@ up_exit_signal(ssh_session ss, ssh_channel ch, const char *sig, int core, const 
 	(void)ss, (void)ch, (void)core, (void)msg, (void)lang;
 	if (sig != NULL && strlen(sig) < 16 && s->exit_signal == NULL)
 		s->exit_signal = xstrdup(sig);
+}
+
+/*
+ * FORWARDING_DENIED for the first forwarding request refused (once per connection: a client may
+ * retry in a loop), on the session when there is one, else on the profile (ssh -W opens no
+ * session). The request was refused all the same if the row cannot be written.
+ */
+static void
+forward_audit(struct bsession *s)
+{
+	char pid[UUID_STR_LEN + 1];
+
+	uuid_format(&s->prof.id, pid);
+	if (audit_now(s, "FORWARDING_DENIED", s->have_row ? "terminal_session" : "ssh_profile",
+	    s->have_row ? s->sid_s : pid, AUDIT_DENIED, json_packx("{s:s, s:s}", "profile_id",
+	    pid, "kind", s->refused_forward)) != 0)
+		log_error("ssh broker: a refused forwarding could not be audited");
 }
 
 /* ---- steps ------------------------------------------------------------------------------- */
@@ -897,9 +920,10 @@ relay(struct bsession *s)
 				break;
 			}
 		}
-		if (s->refused_forward && !s->told_forward) {
+		if (s->refused_forward != NULL && !s->told_forward) {
 			s->told_forward = 1;
 			tell(s, "port forwarding is not offered by the broker: refused");
+			forward_audit(s);
 		}
 		if (s->signal_pending != NULL) {
 			(void)ssh_channel_request_send_signal(s->upch, s->signal_pending);
@@ -1110,17 +1134,19 @@ broker_session_run(struct broker *b, ssh_session ss, const char *client_addr)
 				db_tx_rollback(tx);
 			}
 			json_decref(d);
+		} else if (s->authed && s->ch == NULL && s->refused_forward != NULL &&
+		    resolve(s) == 0) {
+			forward_audit(s); /* ssh -W: a forwarding channel only, refused */
 		}
-		goto done;
-	}
-	if (s->refused_subsystem && s->req == REQ_NONE) {
-		tell(s, "subsystems (sftp) are not offered by the broker yet; use a shell or a "
-			"command");
-		client_finish(s, 1);
 		goto done;
 	}
 	if (resolve(s) != 0)
 		goto done;
+	if (s->refused_subsystem && s->req == REQ_NONE) {
+		deny(s, "subsystem", "subsystems (sftp) are not offered by the broker yet; use a "
+				     "shell or a command");
+		goto done;
+	}
 	if ((readable = credential_readable(s)) != 1) {
 		if (readable == 0)
 			deny(s, "credential_forbidden", "no such profile, or you may not use it");

@@ -7,7 +7,8 @@
 #  - 50 MB of random bytes both ways are byte-exact (sha256): through `cat`, into a remote
 #    `sha256sum`, and a remote file `cat` back; also with a key re-exchange every 8 MiB, by the
 #    client and by the target (OpenSSH rekeys every ~1 GiB by default);
-#  - port forwarding (-L, -W, -R) and sftp are refused with a clear message;
+#  - port forwarding (-L, -W, -R) and sftp are refused with a clear message, and audited
+#    (FORWARDING_DENIED once per session, SESSION_DENIED for sftp);
 #  - an exec session is audited: SESSION_STARTED, CREDENTIAL_INJECTED (the secret's id and
 #    version, no value), COMMAND_EXECUTED (exit status), SESSION_ENDED (bytes, duration), each
 #    tied to the user; GET /api/terminal/sessions shows it;
@@ -215,6 +216,19 @@ sftp -F /dev/null -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o
 	-b - t-ed25519@127.0.0.1 <<<"ls" >"$VT_TMP/sftp.out" 2>&1 || rc=$?
 cat "$VT_TMP/sftp.out" >>"$VT_RECEIVED"
 [ "$rc" -ne 0 ] && pass || fail "the sftp client got a session: $(cat "$VT_TMP/sftp.out")"
+# Refusals are audited: forwarding once per session (by kind), sftp as SESSION_DENIED.
+audit_all "$A_JWT" "action=FORWARDING_DENIED"
+for want in "local 2" "remote 1"; do
+	read -r kind n <<<"$want"
+	jq -e --arg u "$B_USER" --arg k "$kind" --argjson n "$n" '[.[] | select(.actor.id == $u and
+		.outcome == "denied" and (tostring | contains("\"kind\":\"" + $k + "\"")))] |
+		length >= $n' <<<"$AUDIT" >/dev/null && pass ||
+		fail "fewer than $n FORWARDING_DENIED ($kind) rows by bob (-W and -L; -R): $AUDIT"
+done
+audit_all "$A_JWT" "action=SESSION_DENIED"
+expect_eq 2 "$(jq --arg u "$B_USER" '[.[] | select(.actor.id == $u and
+	(tostring | contains("subsystem")))] | length' <<<"$AUDIT")" \
+	"each sftp refusal (ssh -s, sftp) is one SESSION_DENIED row by bob, reason subsystem"
 
 # ---- the client never holds the credential ------------------------------------------------------
 cat >"$VT_TMP/memscan.py" <<'EOF'
