@@ -115,9 +115,9 @@ main(int argc, char **argv)
 	 * Run by ssh as SSH_ASKPASS under `vaultterm ssh`: the only argument is ssh's prompt, which
 	 * is never a command name. Print the ticket and nothing else.
 	 */
-	if (getenv("VAULTTERM_ASKPASS_TICKET") != NULL && argc <= 2 &&
+	if (getenv("VAULTTERM_ASKPASS_SOCK") != NULL && argc <= 2 &&
 	    (argc < 2 || !is_command(argv[1])))
-		return cmd_ssh_askpass(getenv("VAULTTERM_ASKPASS_TICKET"));
+		return cmd_ssh_askpass(getenv("VAULTTERM_ASKPASS_SOCK"));
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

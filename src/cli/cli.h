@@ -142,10 +142,11 @@ int cmd_secret_main(int argc, char **argv);
 int cmd_scan_main(int argc, char **argv);
 int cmd_ssh_main(int argc, char **argv);
 /*
- * `vaultterm` run by ssh as its SSH_ASKPASS program (cmd_ssh.c): prints the ticket that
- * `vaultterm ssh` put in VAULTTERM_ASKPASS_TICKET, and a newline. Returns the exit code.
+ * `vaultterm` run by ssh as its SSH_ASKPASS program (cmd_ssh.c): fetches the ticket from the
+ * ticket server `vaultterm ssh` left behind at VAULTTERM_ASKPASS_SOCK (sock) and prints it and a
+ * newline. Returns the exit code.
  */
-int cmd_ssh_askpass(const char *ticket);
+int cmd_ssh_askpass(const char *sock);
 int cmd_recording_main(int argc, char **argv);
 
 /*

@@ -1,7 +1,8 @@
 /*
  * `vaultterm ssh PROFILE [-- ssh args...]`: connects through the SSH broker with the system's
  * OpenSSH client and a one-time ticket the user never sees or types: the ticket is requested
- * here, handed to ssh through SSH_ASKPASS (this very binary, which prints it when ssh asks) and
+ * here, handed to ssh through SSH_ASKPASS (this very binary, which fetches it from a ticket server
+ * child over a private Unix socket and prints it when ssh asks) and
  * the broker's host key, fetched from the API, is the only key ssh will accept for the broker.
  * Also `vaultterm ssh keys add|list|rm` (the caller's broker login keys) and `vaultterm ssh
  * profiles list|show|add|rm` (the org's connection profiles).
@@ -13,8 +14,13 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -25,6 +31,7 @@
 #define SSH_CLI_ARGS_MAX 64            /* extra ssh arguments */
 #define SSH_CLI_TICKET_LEN (4 + 43)    /* "vtt_" + base64url of 32 bytes */
 #define SSH_KNOWN_HOSTS_FILE "broker_known_hosts"
+#define SSH_ASKPASS_WAIT_MS 60000     /* the ticket's lifetime: the server process waits no longer */
 
 static const char SSH_USAGE[] =
     "usage: vaultterm ssh PROFILE [-- SSH_ARGS...]\n"
@@ -409,6 +416,132 @@ known_hosts_write(const char *host, long port, const char *host_key, char **path
 }
 
 /* A host name or address from the server that is safe on ssh's command line. */
+/* The parent pid of pid (from /proc/PID/stat), or -1. */
+static pid_t
+parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	long pp = -1;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold blanks and ')', the last ')' ends it */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %ld", &pp) != 1)
+		return -1;
+	return (pid_t)pp;
+}
+
+/*
+ * The ticket server: a child forked just before this process becomes ssh. It holds the ticket in
+ * its memory only and hands it once, over a Unix socket in a 0700 directory, to a process whose
+ * parent is ssh (the askpass program ssh runs: this binary again) and of this user; anyone else
+ * is hung up on. Then, or after SSH_ASKPASS_WAIT_MS, it removes the socket and exits. So the
+ * ticket is in no environment (/proc/PID/environ is readable by every process of the user).
+ */
+static void __attribute__((noreturn))
+ticket_server(int lfd, const char *dir, const char *sock, char *ticket)
+{
+	struct timespec t0, t;
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	struct ucred cr;
+	socklen_t crlen;
+	size_t len = strlen(ticket);
+	long left;
+	int cfd, served = 0;
+
+	(void)signal(SIGINT, SIG_IGN); /* ^C at the prompt is ssh's to handle */
+	(void)signal(SIGQUIT, SIG_IGN);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!served) {
+		(void)clock_gettime(CLOCK_MONOTONIC, &t);
+		left = SSH_ASKPASS_WAIT_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || getppid() == 1)
+			break; /* expired, or ssh is gone */
+		if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) <= 0)
+			continue;
+		if ((cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+			continue;
+		crlen = sizeof(cr);
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0 &&
+		    crlen == sizeof(cr) && cr.uid == getuid() && parent_of(cr.pid) == getppid() &&
+		    write(cfd, ticket, len) == (ssize_t)len)
+			served = 1;
+		close(cfd);
+	}
+	sodium_memzero(ticket, len);
+	close(lfd);
+	(void)unlink(sock);
+	(void)rmdir(dir);
+	_exit(served ? 0 : 1);
+}
+
+/*
+ * Starts the ticket server for ticket (copied into it) and sets VAULTTERM_ASKPASS_SOCK to its
+ * socket. 0, or a CLI exit status with the reason printed.
+ */
+static int
+ticket_server_start(const char *ticket)
+{
+	char dir[] = "/tmp/vaultterm-askpass.XXXXXX", *sock = NULL, *copy;
+	struct sockaddr_un sa;
+	pid_t pid;
+	int lfd = -1, r = CLI_EXIT_LOCAL;
+
+	if (mkdtemp(dir) == NULL) {
+		fprintf(stderr, "vaultterm ssh: cannot make a private directory: %s\n",
+		    strerror(errno));
+		return r;
+	}
+	sock = xasprintf("%s/s", dir);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(sock) >= sizeof(sa.sun_path) ||
+	    (lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		fprintf(stderr, "vaultterm ssh: cannot make the askpass socket: %s\n",
+		    strerror(errno));
+		goto fail;
+	}
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 4) != 0) {
+		fprintf(stderr, "vaultterm ssh: cannot listen on the askpass socket: %s\n",
+		    strerror(errno));
+		goto fail;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) < 0) {
+		fprintf(stderr, "vaultterm ssh: cannot fork: %s\n", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0) {
+		copy = xstrdup(ticket);
+		ticket_server(lfd, dir, sock, copy);
+	}
+	close(lfd);
+	if (setenv("VAULTTERM_ASKPASS_SOCK", sock, 1) != 0) {
+		fprintf(stderr, "vaultterm ssh: cannot set the environment: %s\n", strerror(errno));
+		kill(pid, SIGTERM);
+		free(sock);
+		return r;
+	}
+	free(sock);
+	return 0;
+ fail:
+	if (lfd >= 0)
+		close(lfd);
+	(void)unlink(sock);
+	(void)rmdir(dir);
+	free(sock);
+	return r;
+}
+
 static int
 host_safe(const char *h)
 {
@@ -504,19 +637,24 @@ ssh_connect(int argc, char **argv)
 	for (i = 1; i < a.npositional; i++)
 		args[n++] = (char *)a.positional[i];
 	args[n] = NULL;
-	/* ssh runs this binary as its askpass program; main() prints the ticket when it is. */
-	if (setenv("SSH_ASKPASS", self, 1) != 0 || setenv("SSH_ASKPASS_REQUIRE", "force", 1) != 0 ||
-	    setenv("VAULTTERM_ASKPASS_TICKET", ticket, 1) != 0) {
+	/*
+	 * ssh runs this binary as its askpass program; main() then fetches the ticket from the
+	 * ticket server and prints it.
+	 */
+	if (setenv("SSH_ASKPASS", self, 1) != 0 || setenv("SSH_ASKPASS_REQUIRE", "force", 1) != 0) {
 		fprintf(stderr, "vaultterm ssh: cannot set the environment: %s\n", strerror(errno));
 		r = CLI_EXIT_LOCAL;
 		goto out;
 	}
+	if ((r = ticket_server_start(ticket)) != 0)
+		goto out;
+	json_decref(ticket_resp); /* wiped: the ticket server holds the only copy now */
+	ticket_resp = NULL;
 	fflush(stdout);
 	fflush(stderr);
 	execvp("ssh", args);
 	fprintf(stderr, "vaultterm ssh: cannot run ssh: %s (is openssh-client installed?)\n",
 	    strerror(errno));
-	unsetenv("VAULTTERM_ASKPASS_TICKET");
 	r = CLI_EXIT_LOCAL;
  out:
 	json_decref(prof);
@@ -531,17 +669,42 @@ ssh_connect(int argc, char **argv)
 }
 
 int
-cmd_ssh_askpass(const char *ticket)
+cmd_ssh_askpass(const char *sock)
 {
-	/* Only a ticket's shape is ever printed: this is not a general echo. */
-	if (ticket == NULL || strlen(ticket) != SSH_CLI_TICKET_LEN ||
-	    strncmp(ticket, "vtt_", 4) != 0) {
-		fprintf(stderr, "vaultterm (askpass): VAULTTERM_ASKPASS_TICKET is not a ticket\n");
-		return CLI_EXIT_LOCAL;
+	struct sockaddr_un sa;
+	char ticket[SSH_CLI_TICKET_LEN + 2];
+	size_t n = 0;
+	ssize_t k;
+	int fd, r = CLI_EXIT_LOCAL;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (sock == NULL || strlen(sock) >= sizeof(sa.sun_path) ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		fprintf(stderr, "vaultterm (askpass): no ticket server\n");
+		return r;
 	}
-	if (printf("%s\n", ticket) < 0 || fflush(stdout) != 0)
-		return CLI_EXIT_LOCAL;
-	return 0;
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "vaultterm (askpass): the ticket server is gone (the ticket is "
+				"used or expired): %s\n", strerror(errno));
+		close(fd);
+		return r;
+	}
+	while (n < sizeof(ticket) && (k = read(fd, ticket + n, sizeof(ticket) - n)) > 0)
+		n += (size_t)k;
+	close(fd);
+	/* Only a ticket's shape is ever printed: this is not a general echo. */
+	if (n != SSH_CLI_TICKET_LEN || strncmp(ticket, "vtt_", 4) != 0) {
+		fprintf(stderr, "vaultterm (askpass): the ticket server sent no ticket\n");
+		goto out;
+	}
+	ticket[n] = '\0';
+	if (printf("%s\n", ticket) >= 0 && fflush(stdout) == 0)
+		r = 0;
+ out:
+	sodium_memzero(ticket, sizeof(ticket));
+	return r;
 }
 
 int

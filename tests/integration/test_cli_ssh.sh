@@ -65,13 +65,30 @@ cli 2 "profiles show without a profile" ssh profiles show
 cli 4 "ssh keys list without a token" ssh keys list
 
 T='vtt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
-VAULTTERM_ASKPASS_TICKET=$T cli 0 "askpass prints the ticket" "prod@127.0.0.1's password: "
+# serve_once PAYLOAD: a one-shot stand-in for the ticket server at $VT_TMP/ts.sock.
+serve_once() {
+	rm -f "$VT_TMP/ts.sock"
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(1)
+print("ready", flush=True)
+c, _ = s.accept(); c.sendall(sys.argv[2].encode()); c.close()' "$VT_TMP/ts.sock" "$1" \
+		>"$VT_TMP/ts.ready" &
+	for _ in $(seq 1 50); do grep -q ready "$VT_TMP/ts.ready" && return 0; sleep 0.1; done
+}
+serve_once "$T"
+VAULTTERM_ASKPASS_SOCK=$VT_TMP/ts.sock cli 0 "askpass prints the ticket" "prod@127.0.0.1's password: "
 expect_eq "$T" "$OUT" "askpass output is the ticket"
-VAULTTERM_ASKPASS_TICKET=$T cli 0 "askpass without a prompt"
+serve_once "$T"
+VAULTTERM_ASKPASS_SOCK=$VT_TMP/ts.sock cli 0 "askpass without a prompt"
 expect_eq "$T" "$OUT" "askpass output without a prompt"
-VAULTTERM_ASKPASS_TICKET='not a ticket' cli 3 "askpass refuses a value that is not a ticket" "Password: "
+serve_once 'not a ticket, not at all, no: forty-seven byt'
+VAULTTERM_ASKPASS_SOCK=$VT_TMP/ts.sock cli 3 "askpass refuses a value that is not a ticket" "Password: "
 expect_eq "" "$OUT" "nothing printed for a non-ticket"
-VAULTTERM_ASKPASS_TICKET=$T cli 0 "a command still runs with the variable set" version
+wait
+VAULTTERM_ASKPASS_SOCK=$VT_TMP/none.sock cli 3 "askpass without a ticket server" "Password: "
+err_has 'ticket server is gone' "says the ticket server is gone"
+VAULTTERM_ASKPASS_SOCK=$VT_TMP/none.sock cli 0 "a command still runs with the variable set" version
 out_has '^vaultterm ' "version, not the ticket"
 
 vt_start
@@ -159,6 +176,11 @@ cat >"$FAKE/ssh" <<'EOF'
 # A stand-in for OpenSSH's ssh: records what it got, asks SSH_ASKPASS as ssh would.
 printf '%s\n' "$@" >"$FAKE_SSH_OUT/args"
 printf '%s\n' "SSH_ASKPASS_REQUIRE=$SSH_ASKPASS_REQUIRE" "SSH_ASKPASS=$SSH_ASKPASS" >"$FAKE_SSH_OUT/env"
+env >"$FAKE_SSH_OUT/fullenv"
+# A process that is not ssh's child (a grandchild here) asks the ticket server first: no ticket.
+sh -c 'python3 -c "import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+print(s.recv(100).decode(), end=\"\")" "$VAULTTERM_ASKPASS_SOCK"; true' >"$FAKE_SSH_OUT/stranger" 2>&1
 "$SSH_ASKPASS" "$(eval echo \${$#})'s password: " >"$FAKE_SSH_OUT/askpass" 2>"$FAKE_SSH_OUT/askpass.err"
 echo $? >"$FAKE_SSH_OUT/askpass.rc"
 exit 7
@@ -195,6 +217,15 @@ SSH_ASKPASS=$(readlink -f "$VAULTTERM_BIN")" "$(cat "$FAKE_SSH_OUT/env")" "askpa
 	expect_eq 0 "$(cat "$FAKE_SSH_OUT/askpass.rc")" "askpass exit status"
 	TICKET=$(cat "$FAKE_SSH_OUT/askpass")
 	[[ $TICKET =~ ^vtt_[A-Za-z0-9_-]{43}$ ]] && pass || fail "askpass gave no ticket: $TICKET"
+	expect_eq "" "$(cat "$FAKE_SSH_OUT/stranger")" "a process not started by ssh gets no ticket"
+	grep -qF "$TICKET" "$FAKE_SSH_OUT/fullenv" && fail "the ticket is in ssh's environment" ||
+		pass
+	grep -q '^VAULTTERM_ASKPASS_SOCK=/tmp/vaultterm-askpass\.' "$FAKE_SSH_OUT/fullenv" && pass ||
+		fail "ssh's environment names no ticket server: $(grep ASKPASS "$FAKE_SSH_OUT/fullenv")"
+	sock=$(sed -n 's/^VAULTTERM_ASKPASS_SOCK=//p' "$FAKE_SSH_OUT/fullenv")
+	for _ in $(seq 1 30); do [ -e "$sock" ] || break; sleep 0.1; done
+	[ ! -e "$sock" ] && [ ! -e "$(dirname "$sock")" ] && pass ||
+		fail "the ticket server left its socket behind: $sock"
 	H=$(printf '%s' "$TICKET" | sha256sum | cut -d' ' -f1)
 	expect_eq "$PROD_ID" "$(psql_app "SELECT profile_id FROM vt_ssh_ticket_consume('\\x$H')")" \
 		"the askpass answer is a live ticket for prod"
