@@ -420,9 +420,9 @@ known_hosts_write(const char *host, long port, const char *host_key, char **path
 static pid_t
 parent_of(pid_t pid)
 {
-	char path[64], buf[512], *p;
+	char path[64], buf[512], *p, *end;
 	FILE *f;
-	long pp = -1;
+	int pp;
 	size_t n;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
@@ -432,7 +432,12 @@ parent_of(pid_t pid)
 	fclose(f);
 	buf[n] = '\0';
 	/* "pid (comm) state ppid ...": comm may hold blanks and ')', the last ')' ends it */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %ld", &pp) != 1)
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0' || p[3] != ' ')
+		return -1;
+	if ((end = strchr(p + 4, ' ')) == NULL)
+		return -1;
+	*end = '\0';
+	if (num_parse_int(p + 4, 0, INT_MAX, &pp) != 0)
 		return -1;
 	return (pid_t)pp;
 }
