@@ -320,6 +320,27 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 		if (e - lo < rt->min_width)
 			return 1;
 	}
+	if (rt->head_nl > 0) {
+		/*
+		 * every byte of a match up to its head_nl-th last '\n' is in head_set: a start before
+		 * the last byte outside it (before the window's head_nl-th last '\n') would hold it.
+		 * Fewer '\n' in the window: no bound.
+		 */
+		uint64_t a = e;
+		unsigned int k = rt->head_nl;
+
+		while (a > lo && k > 0) {
+			if (*at(s, --a) == '\n')
+				k--;
+		}
+		if (k == 0) {
+			while (a > lo && (rt->head_set[*at(s, a - 1) >> 3] >> (*at(s, a - 1) & 7) & 1))
+				a--;
+			lo = a;
+			if (e - lo < rt->min_width)
+				return 1;
+		}
+	}
 	if (rt->lit_len > 0 && rt->lit_before > 0) {
 		/*
 		 * every match holds lit at most lit_before bytes after its start (a pattern that

@@ -68,6 +68,13 @@ struct scan_rule_rt {
 	 */
 	uint16_t tail_back;
 	uint16_t trig_max;      /* the trigger's longest match (what precedes the tail); 0: unbounded */
+	/*
+	 * Every byte of a match up to its head_nl-th last '\n' is in head_set (db.c head_lines:
+	 * a block of lines, then an ending with fewer '\n'): a start search begins past the last
+	 * byte outside the set before that '\n' of the window. 0: no such bound.
+	 */
+	uint8_t head_nl;
+	uint8_t head_set[32];
 };
 
 enum scan_tail {
