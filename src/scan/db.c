@@ -258,14 +258,22 @@ lit_anchor(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
  * byte outside the set before the kind line (usually a shell prompt), instead of searching
  * max_len (16 KiB) back: ~14 kcycles per search.
  */
+/*
+ * ending: what Vectorscan compiles instead (scan_rule_rt.hs_ending). Vectorscan 5.4.9 misses
+ * some ends of kubernetes-secret-yaml's whole pattern when the stream comes a byte or two at a
+ * time (the "[ \t]*" after "data:"; docs/scanner.md, Limits), so its findings depended on how
+ * output was cut. Its ending "kind: Secret" alone reports every end of the rule (and ends of
+ * nothing, which the start search rejects), and is cheaper: the rule is rare and so is the line.
+ */
 static const struct {
 	const char *pattern;
 	const char *extra;
 	uint8_t nl;
+	const char *ending;
 } HEAD_LINES[] = {
 	{ "(?:^|\\n)[ \\t]*data:[ \\t]*\\r?\\n(?:[ \\t]+[A-Za-z0-9._-]+:[ \\t]*[A-Za-z0-9+/=]*"
 	  "[ \\t]*\\r?\\n)+(?:[ \\t]*immutable:[^\\r\\n]*\\r?\\n)?[ \\t-]*kind:[ \\t]*Secret"
-	  "(?:[^A-Za-z0-9]|\\z)", " \t\r\n._:+/=-", 3 },
+	  "(?:[^A-Za-z0-9]|\\z)", " \t\r\n._:+/=-", 3, "kind:[ \\t]*Secret(?:[^A-Za-z0-9]|\\z)" },
 };
 
 static void
@@ -288,6 +296,7 @@ head_lines(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
 		for (x = HEAD_LINES[i].extra; *x != '\0'; x++)
 			rt->head_set[(uint8_t)*x >> 3] |= (uint8_t)(1u << ((uint8_t)*x & 7));
 		rt->head_nl = HEAD_LINES[i].nl;
+		rt->hs_ending = HEAD_LINES[i].ending;
 		return;
 	}
 }
@@ -578,8 +587,10 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 			pats[i] = rules[i].pattern;
 			if (db->rt[i].lead_max > 0)
 				(void)lead_class(rules[i].pattern, &pats[i], &lead_max);
+			if (db->rt[i].hs_ending != NULL)
+				pats[i] = db->rt[i].hs_ending;
 			/* a tail scan.c follows itself: Vectorscan looks for the trigger only */
-			if ((t = tail_split(pats[i], rules[i].hs_flags, &db->rt[i], &from)) > 0) {
+			else if ((t = tail_split(pats[i], rules[i].hs_flags, &db->rt[i], &from)) > 0) {
 				trigs[i] = xmalloc(t - from + 1);
 				memcpy(trigs[i], pats[i] + from, t - from);
 				trigs[i][t - from] = '\0';
