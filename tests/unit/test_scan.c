@@ -616,6 +616,38 @@ tail_text(size_t n)
 	return t;
 }
 
+/*
+ * db finds what whole finds in one call (want, of all n bytes): fed in random pieces (feeds of
+ * 1 .. 2^(round + 1) bytes, 8 rounds), and the first nbyte bytes one at a time. what names the
+ * text in failures. Frees want.
+ */
+static void
+cuts_match_whole(const struct scan_db *db, const struct scan_db *whole, const uint8_t *t,
+    size_t n, size_t nbyte, size_t *cuts, struct recs *want, const char *what)
+{
+	struct recs got;
+	char label[96];
+	size_t k, i, round;
+
+	snprintf(label, sizeof(label), "%s fed in pieces", what);
+	for (round = 0; round < 8; round++) {
+		for (k = 0, i = 1 + tail_next(2u << round); i < n; i += 1 + tail_next(2u << round))
+			cuts[k++] = i;
+		scan_cuts(db, NULL, t, n, cuts, k, &got);
+		recs_equal(want, &got, label, round);
+		recs_free(&got);
+	}
+	recs_free(want);
+	for (i = 0; i + 1 < nbyte; i++)
+		cuts[i] = i + 1;
+	scan_one(whole, NULL, t, nbyte, want);
+	scan_cuts(db, NULL, t, nbyte, cuts, nbyte - 1, &got);
+	snprintf(label, sizeof(label), "%s byte by byte", what);
+	recs_equal(want, &got, label, 0);
+	recs_free(&got);
+	recs_free(want);
+}
+
 static void
 test_rules_tails(void **state)
 {
@@ -623,7 +655,7 @@ test_rules_tails(void **state)
 	char err[SCAN_ERR_MAX];
 	struct recs want, got;
 	const size_t n = 300000, nbyte = 20000;
-	size_t *cuts = malloc(n * sizeof(*cuts)), k, i, round;
+	size_t *cuts = malloc(n * sizeof(*cuts)), i;
 	uint8_t *t = tail_text(n);
 
 	(void)state;
@@ -642,23 +674,7 @@ test_rules_tails(void **state)
 	scan_one(db, NULL, t, n, &got);
 	recs_equal(&want, &got, "tails one-shot", 0);
 	recs_free(&got);
-	for (round = 0; round < 8; round++) {
-		/* feeds of 1 .. 2^(round + 1) bytes */
-		for (k = 0, i = 1 + tail_next(2u << round); i < n; i += 1 + tail_next(2u << round))
-			cuts[k++] = i;
-		scan_cuts(db, NULL, t, n, cuts, k, &got);
-		recs_equal(&want, &got, "tails fed in pieces", round);
-		recs_free(&got);
-	}
-	recs_free(&want);
-	/* the first bytes one at a time */
-	for (i = 0; i + 1 < nbyte; i++)
-		cuts[i] = i + 1;
-	scan_one(whole, NULL, t, nbyte, &want);
-	scan_cuts(db, NULL, t, nbyte, cuts, nbyte - 1, &got);
-	recs_equal(&want, &got, "tails byte by byte", 0);
-	recs_free(&got);
-	recs_free(&want);
+	cuts_match_whole(db, whole, t, n, nbyte, cuts, &want, "tails");
 	free(cuts);
 	free(t);
 	scan_db_free(db);
@@ -725,7 +741,7 @@ test_rules_head_lines(void **state)
 	char err[SCAN_ERR_MAX];
 	struct recs want, got;
 	const size_t n = 300000, nbyte = 20000;
-	size_t *cuts = malloc(n * sizeof(*cuts)), k, i, round;
+	size_t *cuts = malloc(n * sizeof(*cuts)), i;
 	uint8_t *t = yaml_text(n);
 
 	(void)state;
@@ -755,21 +771,7 @@ test_rules_head_lines(void **state)
 	assert_non_null(db->rt[0].hs_ending);
 	assert_null(whole->rt[0].hs_ending);
 	scan_one(whole, NULL, t, n, &want);
-	for (round = 0; round < 8; round++) {
-		for (k = 0, i = 1 + tail_next(2u << round); i < n; i += 1 + tail_next(2u << round))
-			cuts[k++] = i;
-		scan_cuts(db, NULL, t, n, cuts, k, &got);
-		recs_equal(&want, &got, "yaml fed in pieces", round);
-		recs_free(&got);
-	}
-	recs_free(&want);
-	for (i = 0; i + 1 < nbyte; i++)
-		cuts[i] = i + 1;
-	scan_one(whole, NULL, t, nbyte, &want);
-	scan_cuts(db, NULL, t, nbyte, cuts, nbyte - 1, &got);
-	recs_equal(&want, &got, "yaml byte by byte", 0);
-	recs_free(&got);
-	recs_free(&want);
+	cuts_match_whole(db, whole, t, n, nbyte, cuts, &want, "yaml");
 	/* The smallest text Vectorscan 5.4.9 missed the whole pattern's end in, byte by byte. */
 	{
 		static const char bug[] =
