@@ -327,8 +327,6 @@ on_line(void *ud, const uint8_t *line, size_t n)
 	struct recorder *r = ud;
 	int rc;
 
-	if (!r->record)
-		return 0;
 	if (vbuf_len(r->chunk) > 0 && vbuf_len(r->chunk) + n > RECORDING_CHUNK_MAX &&
 	    (rc = chunk_finalize(r)) != 0) {
 		r->err = rc;

@@ -20,12 +20,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "base/num.h"
+#include "base/vtime.h"
 
 #define SSH_CLI_FILE_MAX (64 * 1024)   /* a public key file or a host key line */
 #define SSH_CLI_ARGS_MAX 64            /* extra ssh arguments */
@@ -452,24 +452,19 @@ parent_of(pid_t pid)
 static void __attribute__((noreturn))
 ticket_server(int lfd, const char *dir, const char *sock, char *ticket)
 {
-	struct timespec t0, t;
+	uint64_t until = vtime_mono_ms() + SSH_ASKPASS_WAIT_MS, now;
 	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
 	struct ucred cr;
 	socklen_t crlen;
 	size_t len = strlen(ticket);
-	long left;
 	int cfd, served = 0;
 
 	(void)signal(SIGINT, SIG_IGN); /* ^C at the prompt is ssh's to handle */
 	(void)signal(SIGQUIT, SIG_IGN);
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!served) {
-		(void)clock_gettime(CLOCK_MONOTONIC, &t);
-		left = SSH_ASKPASS_WAIT_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
-		    (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0 || getppid() == 1)
+		if ((now = vtime_mono_ms()) >= until || getppid() == 1)
 			break; /* expired, or ssh is gone */
-		if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) <= 0)
+		if (poll(&pfd, 1, until - now > 1000 ? 1000 : (int)(until - now)) <= 0)
 			continue;
 		if ((cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 			continue;
