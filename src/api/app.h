@@ -20,6 +20,7 @@
 
 struct scan_db;
 struct broker;
+struct vault_fpcache;
 
 struct app {
 	struct config cfg;
@@ -29,6 +30,7 @@ struct app {
 	struct audit_keys *audit_keys;  /* the audit chain's signing root */
 	struct sequencer *sequencer;    /* NULL only in tools that do not serve */
 	struct scan_db *scan_db;        /* the exposure scanner's rules, compiled once at boot */
+	struct vault_fpcache *fpcache;  /* each org's fingerprint set, shared by scans and sessions */
 	struct broker *broker;          /* the SSH broker; NULL when SSH_BROKER_PORT=off */
 };
 

@@ -18,6 +18,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "scan/scan.h"
+#include "vault/fpcache.h"
 #include "vault/vault.h"
 
 struct finding {
@@ -271,7 +272,7 @@ int
 api_vault_scan(struct http_req *req)
 {
 	struct app *app = req->app;
-	struct scan_fpset *fps = NULL;
+	struct vault_fpref *fps = NULL;
 	struct scan_ctx c;
 	json_t *body = NULL, *out = NULL;
 	int r;
@@ -286,14 +287,14 @@ api_vault_scan(struct http_req *req)
 		return http_fail(req, VT_ERR_UNAVAILABLE, NULL);
 	if ((r = scan_body(req, &body)) != 0)
 		return r;
-	if ((r = vault_fpset_load(req->tx, app->keyring, &fps)) != 0)
+	if ((r = vault_fpset_acquire(app->fpcache, req->tx, app->keyring, &fps)) != 0)
 		goto out;
 	c.f = xcalloc(API_SCAN_FINDINGS_MAX, sizeof(*c.f));
 	{
 		const json_t *t = json_object_get(body, "text");
 
-		r = scan_buffer(app->scan_db, fps, json_string_value(t), json_string_length(t),
-		    on_match, &c);
+		r = scan_buffer(app->scan_db, vault_fpref_set(fps), json_string_value(t),
+		    json_string_length(t), on_match, &c);
 	}
 	if (r == 0 && c.bad_label)
 		r = VT_ERR_INTERNAL;
@@ -304,7 +305,7 @@ api_vault_scan(struct http_req *req)
 		goto out;
 	http_reply_json(req, 200, out);
  out:
-	scan_fpset_free(fps);
+	vault_fpset_release(fps);
 	json_decref(body);
 	if (c.f != NULL) {
 		sodium_memzero(c.f, API_SCAN_FINDINGS_MAX * sizeof(*c.f));

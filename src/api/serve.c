@@ -33,6 +33,7 @@
 #include "db/migrate.h"
 #include "db/keystore.h"
 #include "scan/scan.h"
+#include "vault/fpcache.h"
 #include "vault/vault.h"
 
 #define DEV_DATA_DIR_DEFAULT ".vaultterm-dev"
@@ -450,6 +451,14 @@ cmd_server_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	{
+		struct vault_fpcache_config fc = { 0, 0, 1, NULL };
+
+		if (vault_fpcache_new(&fc, &app.fpcache) != 0) {
+			log_fatal("refusing to start: cannot start the fingerprint cache");
+			goto out;
+		}
+	}
 	if (app.cfg.ssh_broker_port >= 0) {
 		/* Its own connections: 500 sessions starting at once must not starve the API. */
 		struct broker_config bc = {
@@ -459,6 +468,7 @@ cmd_server_main(int argc, char **argv)
 			.max_sessions = app.cfg.ssh_broker_max_sessions,
 			.public_host = app.cfg.ssh_broker_public_host,
 			.idle_timeout_ms = app.cfg.ssh_broker_login_timeout_ms,
+			.fpcache = app.fpcache,
 		};
 		char berr[BROKER_ERR_MAX];
 
@@ -524,6 +534,7 @@ cmd_server_main(int argc, char **argv)
 	http_server_stop(http);
 	broker_stop(app.broker);
 	db_pool_close(broker_pool);
+	vault_fpcache_free(app.fpcache); /* after the last request and session: wipes every set */
 	scan_db_free(app.scan_db);
 	sequencer_stop(app.sequencer);
 	audit_keys_free(app.audit_keys);

@@ -22,12 +22,17 @@
 #define BROKER_ERR_MAX 256
 #define BROKER_DB_POOL_SIZE 4 /* the broker's own database connections (not the API's) */
 
+struct vault_fpcache;
+
 struct broker_config {
 	const char *bind_address;  /* borrowed */
 	int port;                  /* 0: an ephemeral port (tests), see broker_port() */
 	int max_sessions;          /* connections beyond this are refused at once */
 	const char *public_host;   /* host name put in tickets' ssh_command; NULL: bind address */
 	uint64_t idle_timeout_ms;  /* an unauthenticated connection is dropped after this */
+	/* Borrowed, must outlive the broker: the server's shared fingerprint sets (NULL: each
+	   session loads its own). */
+	struct vault_fpcache *fpcache;
 };
 
 struct broker;

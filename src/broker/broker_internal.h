@@ -37,6 +37,7 @@ struct broker {
 	struct db_pool *pool;
 	struct keyring *kr;
 	const struct scan_db *scan;
+	struct vault_fpcache *fpcache; /* borrowed: the server's shared fingerprint sets */
 	char *bind_address;
 	char *public_host;
 	char *host_public_line;

@@ -228,6 +228,7 @@ broker_start(const struct broker_config *cfg, struct db_pool *pool, struct keyri
 	b->pool = pool;
 	b->kr = kr;
 	b->scan = scan;
+	b->fpcache = cfg->fpcache;
 	b->wake[0] = b->wake[1] = -1;
 	b->bind_address = xstrdup(cfg->bind_address != NULL ? cfg->bind_address : "127.0.0.1");
 	b->public_host = xstrdup(cfg->public_host != NULL ? cfg->public_host : b->bind_address);

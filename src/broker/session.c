@@ -33,6 +33,7 @@
 #include "base/util.h"
 #include "base/vtime.h"
 #include "broker/recorder.h"
+#include "vault/fpcache.h"
 #include "vault/vault.h"
 
 enum req_kind {
@@ -90,7 +91,8 @@ struct bsession {
 	struct vt_uuid sid;
 	char sid_s[UUID_STR_LEN + 1];
 	int have_row;
-	struct scan_fpset *fps;
+	struct vault_fpref *fpref; /* the org's shared fingerprint set, held for the session */
+	const struct scan_fpset *fps;
 	struct recorder *rec;
 	int64_t start_us;
 	uint64_t bytes_in, bytes_out;
@@ -607,8 +609,8 @@ session_begin(struct bsession *s)
 			pid, "profile", s->prof.name, "kind", s->req == REQ_EXEC ? "exec" : "shell",
 			"host", s->prof.host, "port", s->prof.port, "client_addr", s->client_addr,
 			"pty", s->pty, "recording", s->prof.recording_enabled));
-	if (r == 0)
-		r = vault_fpset_load(tx, s->b->kr, &s->fps);
+	if (r == 0 && (r = vault_fpset_acquire(s->b->fpcache, tx, s->b->kr, &s->fpref)) == 0)
+		s->fps = vault_fpref_set(s->fpref);
 	if (r == 0)
 		r = db_tx_commit(tx);
 	else
@@ -1209,7 +1211,7 @@ broker_session_run(struct broker *b, ssh_session ss, const char *client_addr)
 		ssh_channel_free(s->ch);
 	ssh_disconnect(s->ss);
 	ssh_free(s->ss);
-	scan_fpset_free(s->fps);
+	vault_fpset_release(s->fpref);
 	if (s->have_prof)
 		ssh_profile_clear(&s->prof);
 	free(s->command);

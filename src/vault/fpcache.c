@@ -82,7 +82,7 @@ db_generation(struct db_tx *tx, int64_t *gen)
 	return r;
 }
 
-/* ---- entries ---------------------------------------------------------------------------------- */
+/* ---- entries -------------------------------------------------------------------------------- */
 
 static size_t
 bucket_of(const struct vt_uuid *org)
@@ -186,7 +186,7 @@ evict_locked(struct vault_fpcache *c, uint64_t now, struct vault_fpref **victims
 		uncache(c, e, victims);
 }
 
-/* ---- the cache -------------------------------------------------------------------------------- */
+/* ---- the cache ------------------------------------------------------------------------------ */
 
 static void *
 sweeper_main(void *arg)

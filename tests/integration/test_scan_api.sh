@@ -303,19 +303,29 @@ expect_status 403 "audit:read token"
 expect_code forbidden "audit:read token"
 
 # ---- update and delete -----------------------------------------------------------------------------
+# Each step scans more than once: the server's cached set (src/vault/fpcache.c) must follow every
+# change, and the scans after the first are answered from it (test_fpcache.sh counts the loads).
+for i in 1 2; do
+	scan "old: $PWV" "$A_JWT"
+	expect_hit "$S_PW" password 5 $((5 + ${#PWV})) "before the update ($i)"
+done
 NEWV=$(canary newpw)
 api PUT "/api/vault/secrets/$S_PW" "$(jq -nc --arg p "$NEWV" '{fields:{password:$p}}')" "$A_JWT"
 expect_status 200 "update the password"
-scan "old: $PWV" "$A_JWT"
-expect_status 200 "scan the old value"
-expect_eq 0 "$(hits "$S_PW")" "the old value no longer matches"
-scan "new: $NEWV" "$A_JWT"
-expect_hit "$S_PW" password 5 $((5 + ${#NEWV})) "the new value matches"
+for i in 1 2; do
+	scan "old: $PWV" "$A_JWT"
+	expect_status 200 "scan the old value ($i)"
+	expect_eq 0 "$(hits "$S_PW")" "the old value no longer matches ($i)"
+	scan "new: $NEWV" "$A_JWT"
+	expect_hit "$S_PW" password 5 $((5 + ${#NEWV})) "the new value matches ($i)"
+done
 api DELETE "/api/vault/secrets/$S_PW" "" "$A_JWT"
 expect_status 204 "delete the secret"
-scan "new: $NEWV old: $PWV" "$A_JWT"
-expect_status 200 "scan after delete"
-expect_eq 0 "$(vhits)" "nothing matches after delete"
+for i in 1 2; do
+	scan "new: $NEWV old: $PWV" "$A_JWT"
+	expect_status 200 "scan after delete ($i)"
+	expect_eq 0 "$(vhits)" "nothing matches after delete ($i)"
+done
 expect_eq 0 "$(psql_super "SELECT count(*) FROM secret_fingerprints WHERE secret_id = '$S_PW'")" \
 	"the deleted secret's rows are gone"
 # Deleting the vault takes every fingerprint of its secrets with it.
