@@ -32,6 +32,9 @@
 #    (the same target with curve25519-sha256) is shown too, and the overhead is given over both.
 # 3. Memory: the server's VmRSS with BENCH_IDLE (100) idle sessions (`sleep`) open through the
 #    broker, less its VmRSS before, per session.
+# BENCH_SECRETS=N (default 0) first stores N PASSWORD secrets (random 40-byte values) in the
+# sessions' org through the API, so every session scans with a fingerprint set of N values; the
+# table then also gives the median latency of POST /api/vault/scan in that org.
 #
 # Targets (issue): broker ≥ 0.7 × direct throughput, connect overhead ≤ 30 ms over direct,
 # ≤ 1 MiB per idle session. Everything runs on this machine (2 cores shared by the client, both
@@ -48,6 +51,7 @@ SIZE_MIB=${BENCH_SIZE_MIB:-1024}
 RUNS=${BENCH_RUNS:-3}
 CONNECTS=${BENCH_CONNECTS:-20}
 IDLE=${BENCH_IDLE:-100}
+SECRETS=${BENCH_SECRETS:-0}
 DATA=${BENCH_DATA:-text}
 case $DATA in text | terminal | random) ;; *) echo "bench: BENCH_DATA must be text, terminal or random" >&2; exit 2 ;; esac
 # RekeyLimit for every client (default: OpenSSH's, a key re-exchange every ~1 GiB with chacha20).
@@ -86,6 +90,26 @@ sshd_start jump "AllowTcpForwarding local" "PermitOpen 127.0.0.1:$SSHD_PORT"
 vt_start # (at info: vt_start reads the listening lines from the log)
 broker_world >/dev/null
 [ "$VT_FAILS" -eq 0 ] || { echo "bench: setting up the broker failed" >&2; exit 1; }
+if [ "$SECRETS" -gt 0 ]; then
+	echo "bench: storing $SECRETS secrets in the org through the API (4 requests at a time)" >&2
+	python3 - "$VT_ADDR" "$A_JWT" "$VAULT" "$SECRETS" <<'PY' || exit 1
+import concurrent.futures, json, os, sys, urllib.request
+addr, jwt, vault, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def one(i):
+    body = json.dumps({"type": "PASSWORD", "name": "bench-%d" % i,
+                       "fields": {"password": os.urandom(20).hex()}}).encode()
+    req = urllib.request.Request(addr + "/api/vault/vaults/" + vault + "/secrets", data=body,
+                                 method="POST", headers={"Authorization": "Bearer " + jwt,
+                                                         "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return r.status
+with concurrent.futures.ThreadPoolExecutor(4) as ex:
+    bad = [s for s in ex.map(one, range(n)) if s != 201]
+if bad:
+    sys.exit("bench: %d secret writes failed" % len(bad))
+PY
+	FP_ROWS=$(psql_super "SELECT count(*) FROM secret_fingerprints WHERE org_id = '$A_ORG'")
+fi
 
 # The client config for the bastion path: -J jump needs the jump host's key and options.
 cat >"$VT_CLIENT/jump.config" <<EOF
@@ -327,6 +351,16 @@ OPEN=$(idle_sleeps)
 sleep 2
 RSS1=$(rss_kib) THR1=$(threads)
 API1=$(api_ms)
+# scan_ms: median milliseconds of 20 POST /api/vault/scan of a short text in the org.
+scan_ms() {
+	local i
+	for i in $(seq 1 20); do
+		curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $A_JWT" \
+			-H 'Content-Type: application/json' --data-binary '{"text":"nothing to see here"}' \
+			"$VT_ADDR/api/vault/scan"
+	done | awk '{printf "%.2f\n", $1 * 1000}' | median
+}
+[ "$SECRETS" -gt 0 ] && SCAN1=$(scan_ms)
 bench_cleanup
 IDLE_PIDS=()
 
@@ -378,6 +412,10 @@ PER=$(awk -v a="$RSS0" -v b="$RSS1" -v n="$OPEN" 'BEGIN {printf "%.0f", (n > 0 ?
 echo "idle sessions: $OPEN open; server VmRSS $((RSS0 / 1024)) → $((RSS1 / 1024)) MiB," \
 	"threads $THR0 → $THR1: $PER KiB per session"
 echo "API latency (GET /api/auth/me, median of 20): $API0 ms → $API1 ms with $OPEN sessions open"
+if [ "$SECRETS" -gt 0 ]; then
+	echo "org: $SECRETS secrets stored through the API, $FP_ROWS fingerprint rows;" \
+		"POST /api/vault/scan (short text, median of 20): $SCAN1 ms"
+fi
 echo
 down_ratio=$(ratio "${DOWN[broker]}" "${DOWN[direct]}")
 over=$(awk -v a="${T_MED[broker]}" -v b="${T_MED[direct]}" 'BEGIN {printf "%.1f", a - b}')
