@@ -14,8 +14,9 @@
  *  - the tokenizer cuts the block at SCAN_DELIM bytes; each token of SCAN_FP_MIN_LEN ..
  *    SCAN_FP_MAX_LEN bytes is SipHashed and looked up in the fingerprint set; a hit becomes a
  *    pending value span, confirmed by HMAC once all its bytes are in.
- * Findings of a block are sorted by the offset at which they became certain, so the sequence a
- * caller sees is the same however the stream was cut into feeds.
+ * Findings are sorted by the offset at which they became certain and handed out once the stream
+ * is a byte past it (emit), so the sequence a caller sees is the same however the stream was cut
+ * into feeds.
  */
 #include "scan/scan_internal.h"
 
@@ -195,20 +196,29 @@ finding_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/*
+ * Hands the caller the findings certain before pos (all of them when closing), in order; the
+ * others wait for the next sweep. A finding certain at d may only be known at d + 1: an end
+ * before a \b (or the stream's end) is reported once the byte after it is in. Emitting one
+ * certain at pos now could put it before one certain at the same pos that comes with the next
+ * byte, and the order would depend on where the feeds were cut.
+ */
 static void
-emit(struct scan_stream *s)
+emit(struct scan_stream *s, uint64_t pos, int closing)
 {
-	size_t i;
+	size_t i, j;
 
 	if (s->nout == 0)
 		return;
 	if (s->nout > 1)
 		qsort(s->out, s->nout, sizeof(*s->out), finding_cmp);
-	for (i = 0; i < s->nout && !s->stopped; i++) {
-		if (s->fn != NULL && s->fn(s->ud, &s->out[i].m) != 0)
+	for (i = 0; i < s->nout && (closing || s->out[i].d < pos); i++) {
+		if (!s->stopped && s->fn != NULL && s->fn(s->ud, &s->out[i].m) != 0)
 			s->stopped = 1;
 	}
-	s->nout = 0;
+	for (j = 0; i < s->nout; i++, j++)
+		s->out[j] = s->out[i];
+	s->nout = j;
 }
 
 /* ---- byte classes of the tails (see "tails" below) -------------------------------------------- */
@@ -1176,7 +1186,7 @@ sweep(struct scan_stream *s, int closing)
 	}
 	if (s->fps != NULL && (rc = fp_sweep(s, pos, closing)) != 0)
 		return rc;
-	emit(s);
+	emit(s, pos, closing);
 	return 0;
 }
 
@@ -1460,6 +1470,10 @@ scan_stream_safe_orig(const struct scan_stream *s)
 		}
 	}
 	o = scan_ansi_unresolved(&s->ansi);
+	for (i = 0; i < s->nout; i++) {
+		if (s->out[i].m.start < o)
+			o = s->out[i].m.start; /* found, not yet handed out (emit) */
+	}
 	if (safe >= pos)
 		return o;
 	if (safe < s->hb_s)

@@ -82,8 +82,9 @@ struct scan_match {
  * Called once per finding. Order: by the offset at which the finding became certain (a rule
  * match once no longer match from its start can come, i.e. start + max_len bytes into the
  * stream or its end; a fingerprint once the value and the delimiter after its anchor are in),
- * then rule before fingerprint, rule order, label, start, end. That order is the same however the
- * stream is cut into feeds. m and its strings are borrowed for the call (rule_id and label live
+ * then rule before fingerprint, rule order, label, start, end; a finding is handed out once the
+ * stream is a byte past that offset (or at the close). That order is the same however the stream
+ * is cut into feeds. m and its strings are borrowed for the call (rule_id and label live
  * as long as the database / fingerprint set). Return nonzero to stop: the stream then ignores
  * further input and reports nothing more (feed and close still return 0).
  */

@@ -250,6 +250,18 @@ check_splits(const struct scan_db *db, const struct scan_fpset *fps, const void 
 		recs_equal(want, &got, what, 1000000 + round);
 		recs_free(&got);
 	}
+	/* a byte per feed */
+	if (n <= 4096) {
+		size_t *all = malloc((n + 1) * sizeof(*all));
+
+		assert_non_null(all);
+		for (i = 0; i < n; i++)
+			all[i] = i + 1;
+		scan_cuts(db, fps, p, n, all, n > 0 ? n - 1 : 0, &got);
+		recs_equal(want, &got, what, 2000000);
+		recs_free(&got);
+		free(all);
+	}
 }
 
 static struct scan_db *
@@ -403,6 +415,36 @@ test_rules_overlaps_once(void **state)
 			assert_true(r.v[i].start >= r.v[i - 1].end);
 	}
 	check_splits(db, NULL, longtok, strlen(longtok), &r, "long token");
+	recs_free(&r);
+	scan_db_free(db);
+}
+
+/*
+ * Two findings certain at the same offset, one of them known only a byte later (its \b needs the
+ * byte after it): they come in rule order however the stream is cut. Before emit() held findings
+ * certain at the stream's position, a cut there (or a byte per feed) handed out "key" first.
+ */
+static void
+test_rules_order_ties(void **state)
+{
+	static const struct scan_rule rules[] = {
+		{ "t-word", "", SCAN_SEV_LOW, "\\bsk_[0-9a-f]{8}\\b", 0, 11, NULL, NULL, NULL },
+		{ "t-key", "", SCAN_SEV_LOW, "key=[a-z]{4,16}", 0, 20, NULL, NULL, NULL },
+	};
+	static const char text[] = "key=abcd sk_0123abcd\nmore";
+	struct scan_db *db = NULL;
+	char err[SCAN_ERR_MAX];
+	struct recs r;
+
+	(void)state;
+	if (scan_db_open_rules(rules, VT_NELEM(rules), &db, err) != 0)
+		fail_msg("scan_db_open_rules: %s", err);
+	scan_one(db, NULL, text, strlen(text), &r);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.v[0].id, "t-word");
+	assert_int_equal(r.v[0].end, 20);
+	assert_string_equal(r.v[1].id, "t-key");
+	check_splits(db, NULL, text, strlen(text), &r, "order ties");
 	recs_free(&r);
 	scan_db_free(db);
 }
@@ -1454,6 +1496,7 @@ main(void)
 		cmocka_unit_test(test_rules_own_table),
 		cmocka_unit_test(test_rules_offsets),
 		cmocka_unit_test(test_rules_overlaps_once),
+		cmocka_unit_test(test_rules_order_ties),
 		cmocka_unit_test(test_rules_bad_tables),
 		cmocka_unit_test(test_rules_stop),
 		cmocka_unit_test(test_rules_tails),
