@@ -247,6 +247,10 @@ done
 rm -f "$BIG" "$home/big"
 REC_BYTES=$(psql_super "SELECT coalesce(sum(length(envelope)), 0) FROM recording_chunks")
 REC_SESSIONS=$(psql_super "SELECT count(*) FROM terminal_sessions WHERE recorded")
+# Chunk rows written and rewritten (provisional chunks are rewritten in place): a rewrite costs
+# the database a whole chunk again.
+REC_WRITES=$(psql_super "SELECT n_tup_ins || ' rows inserted, ' || n_tup_upd || ' rewritten' FROM
+	pg_stat_all_tables WHERE relname = 'recording_chunks'")
 
 # ---- 2. connect latency ----------------------------------------------------------------------
 cat >"$VT_TMP/prompt.py" <<'EOF'
@@ -383,7 +387,7 @@ done
 echo "  (vt s / db s / all s: CPU seconds per run of the server process / of PostgreSQL / of the"
 echo "  whole machine: client, sshds, server, PostgreSQL and anything else running; broker-norec:"
 echo "  the broker with the org's recording off, scanning still on; recordings stored:" \
-	"$REC_SESSIONS sessions, $(mib "$REC_BYTES") of envelopes)"
+	"$REC_SESSIONS sessions, $(mib "$REC_BYTES") of envelopes in $REC_WRITES)"
 # The machine's CPU per GiB down on each path, and the rate that CPU would allow with every core
 # busy on the transfer: a path that needs more CPU per byte than the cores give cannot go faster.
 for p in $PATHS broker-norec; do
