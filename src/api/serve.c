@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +25,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/num.h"
+#include "base/secmem.h"
 #include "broker/broker.h"
 #include "crypto/hash.h"
 #include "db/cluster.h"
@@ -53,14 +52,10 @@ struct dev_secrets {
 static void
 hygiene(void)
 {
-	struct rlimit rl = { 0, 0 };
-
 	umask(077);
 	/* No core dumps and no ptrace by other users: a dump would contain keys and plaintext. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-		log_warn("cannot clear the dumpable flag: %s", strerror(errno));
-	if (setrlimit(RLIMIT_CORE, &rl) != 0)
-		log_warn("cannot disable core dumps: %s", strerror(errno));
+	if (secmem_no_dumps() != 0)
+		log_warn("cannot disable core dumps and ptrace: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 }
 

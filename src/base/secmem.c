@@ -11,8 +11,11 @@
  */
 #include "base/secmem.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <sodium.h>
 
@@ -121,4 +124,21 @@ secmem_eq(const struct secmem *a, const struct secmem *b)
 	if (a->len != b->len)
 		return 0;
 	return sodium_memcmp(a->p, b->p, a->len) == 0;
+}
+
+int
+secmem_no_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+	int e = 0;
+
+	if (setrlimit(RLIMIT_CORE, &rl) != 0)
+		e = errno;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		e = errno;
+	if (e != 0) {
+		errno = e;
+		return VT_ERR_IO;
+	}
+	return 0;
 }

@@ -35,4 +35,12 @@ void secmem_truncate(struct secmem *s, size_t len);
 /* Constant-time equality of two secrets. */
 int secmem_eq(const struct secmem *a, const struct secmem *b) VT_WUR;
 
+/*
+ * For a process that holds secrets outside guarded memory too (parsed input, an API response):
+ * no core dump (RLIMIT_CORE 0) and not dumpable, so no ptrace and no /proc/PID/mem by other
+ * processes of the same user. Inherited by fork, reset by exec. 0, or VT_ERR_IO (errno set)
+ * after trying both (best effort where nothing better can be done: the result may be ignored).
+ */
+int secmem_no_dumps(void);
+
 #endif

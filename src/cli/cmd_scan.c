@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -460,16 +458,6 @@ take_format(int *argc, char **argv, enum scan_out *fmt)
 	return 0;
 }
 
-/* No core dump or ptrace of a process that holds whatever secrets the input carries. */
-static void
-harden(void)
-{
-	struct rlimit rl = { 0, 0 };
-
-	(void)setrlimit(RLIMIT_CORE, &rl);
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-}
-
 int
 cmd_scan_main(int argc, char **argv)
 {
@@ -519,7 +507,8 @@ cmd_scan_main(int argc, char **argv)
 	c.name = path != NULL ? path : "<stdin>";
 	c.out = redact ? stderr : stdout;
 
-	harden();
+	/* No core dump or ptrace of a process that holds whatever secrets the input carries. */
+	(void)secmem_no_dumps();
 	if (secmem_init() != 0) {
 		fprintf(stderr, "vaultterm: cannot initialise libsodium\n");
 		return CLI_EXIT_LOCAL;

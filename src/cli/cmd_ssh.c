@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "base/num.h"
+#include "base/secmem.h"
 #include "base/vtime.h"
 
 #define SSH_CLI_FILE_MAX (64 * 1024)   /* a public key file or a host key line */
@@ -415,7 +416,6 @@ known_hosts_write(const char *host, long port, const char *host_key, char **path
 	return r;
 }
 
-/* A host name or address from the server that is safe on ssh's command line. */
 /* The parent pid of pid (from /proc/PID/stat), or -1. */
 static pid_t
 parent_of(pid_t pid)
@@ -447,7 +447,9 @@ parent_of(pid_t pid)
  * its memory only and hands it once, over a Unix socket in a 0700 directory, to a process whose
  * parent is ssh (the askpass program ssh runs: this binary again) and of this user; anyone else
  * is hung up on. Then, or after SSH_ASKPASS_WAIT_MS, it removes the socket and exits. So the
- * ticket is in no environment (/proc/PID/environ is readable by every process of the user).
+ * ticket is in no environment (/proc/PID/environ is readable by every process of the user), and
+ * the server is not dumpable: no core file, and no ptrace or /proc/PID/mem by the user's other
+ * processes (its memory also still holds the API's response, which the parent wiped in its own).
  */
 static void __attribute__((noreturn))
 ticket_server(int lfd, const char *dir, const char *sock, char *ticket)
@@ -459,6 +461,7 @@ ticket_server(int lfd, const char *dir, const char *sock, char *ticket)
 	size_t len = strlen(ticket);
 	int cfd, served = 0;
 
+	(void)secmem_no_dumps();
 	(void)signal(SIGINT, SIG_IGN); /* ^C at the prompt is ssh's to handle */
 	(void)signal(SIGQUIT, SIG_IGN);
 	while (!served) {
@@ -522,6 +525,8 @@ ticket_server_start(const char *ticket)
 	}
 	if (pid == 0) {
 		copy = xstrdup(ticket);
+		/* the response's copy, this process's own since the fork: only copy is kept */
+		sodium_memzero((void *)(uintptr_t)ticket, strlen(ticket));
 		ticket_server(lfd, dir, sock, copy);
 	}
 	close(lfd);
@@ -542,6 +547,7 @@ ticket_server_start(const char *ticket)
 	return r;
 }
 
+/* A host name or address from the server that is safe on ssh's command line. */
 static int
 host_safe(const char *h)
 {
@@ -677,6 +683,7 @@ cmd_ssh_askpass(const char *sock)
 	ssize_t k;
 	int fd, r = CLI_EXIT_LOCAL;
 
+	(void)secmem_no_dumps(); /* it holds the ticket until ssh has read it */
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (sock == NULL || strlen(sock) >= sizeof(sa.sun_path) ||

@@ -177,6 +177,10 @@ cat >"$FAKE/ssh" <<'EOF'
 printf '%s\n' "$@" >"$FAKE_SSH_OUT/args"
 printf '%s\n' "SSH_ASKPASS_REQUIRE=$SSH_ASKPASS_REQUIRE" "SSH_ASKPASS=$SSH_ASKPASS" >"$FAKE_SSH_OUT/env"
 env >"$FAKE_SSH_OUT/fullenv"
+# The ticket server (forked just before the exec, so this script's child): its core limit.
+for p in $(pgrep -P $$); do
+	sed -n 's/^Max core file size  *//p' "/proc/$p/limits"
+done >"$FAKE_SSH_OUT/limits" 2>/dev/null
 # A process that is not ssh's child (a grandchild here) asks the ticket server first: no ticket.
 sh -c 'python3 -c "import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
@@ -218,6 +222,9 @@ SSH_ASKPASS=$(readlink -f "$VAULTTERM_BIN")" "$(cat "$FAKE_SSH_OUT/env")" "askpa
 	TICKET=$(cat "$FAKE_SSH_OUT/askpass")
 	[[ $TICKET =~ ^vtt_[A-Za-z0-9_-]{43}$ ]] && pass || fail "askpass gave no ticket: $TICKET"
 	expect_eq "" "$(cat "$FAKE_SSH_OUT/stranger")" "a process not started by ssh gets no ticket"
+	# secmem_no_dumps: no core file (the hard limit too) and not dumpable (no ptrace by the user)
+	grep -Eq '^0 +0 +bytes' "$FAKE_SSH_OUT/limits" && pass ||
+		fail "the ticket server may dump core: $(cat "$FAKE_SSH_OUT/limits")"
 	grep -qF "$TICKET" "$FAKE_SSH_OUT/fullenv" && fail "the ticket is in ssh's environment" ||
 		pass
 	grep -q '^VAULTTERM_ASKPASS_SOCK=/tmp/vaultterm-askpass\.' "$FAKE_SSH_OUT/fullenv" && pass ||
