@@ -301,6 +301,74 @@ head_lines(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
 	}
 }
 
+/*
+ * 1 if p[0 .. t) is a whole top-level piece of a pattern: no top-level alternation, every group
+ * and class closed, not ending inside an escape. What follows it then follows every match of it.
+ */
+static int
+whole_piece(const char *p, size_t t)
+{
+	size_t i;
+	int depth = 0;
+
+	for (i = 0; i < t; i++) {
+		if (p[i] == '\\') {
+			if (++i == t)
+				return 0;
+		} else if (p[i] == '[') {
+			if (p[i + 1] == '^')
+				i++;
+			if (p[i + 1] == ']')
+				i++;
+			while (++i < t && p[i] != ']') {
+				if (p[i] == '\\' && ++i == t)
+					return 0;
+			}
+			if (i == t)
+				return 0;
+		} else if (p[i] == '(') {
+			depth++;
+		} else if (p[i] == ')') {
+			depth--;
+		} else if (p[i] == '|' && depth == 0) {
+			return 0;
+		}
+	}
+	return depth == 0;
+}
+
+/*
+ * A PEM block "-----BEGIN <label>-----...-----END <label>-----" (rules.c PEM, no flags): Vectorscan
+ * compiles only the ending "-----END <label>-----" (scan_rule_rt.hs_ending). Every end of the rule
+ * is an end of that literal; its other ends (an END line after no block, or after an illustration)
+ * are ends of nothing, for which the start search (the whole pattern, PCRE2) finds no start, as
+ * for kubernetes-secret-yaml's ending. The literal is as rare as the block, and Vectorscan no
+ * longer keeps each rule's body repeat alive over every block's kilobytes of base64 (~8% of the
+ * scan on the corpus with secrets).
+ */
+static void
+pem_ending(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
+{
+	static const char begin[] = "-----BEGIN ", end[] = "-----END ";
+	const char *q, *e = NULL, *x;
+	size_t n = strlen(p);
+
+	if (hs_flags != 0 || rt->hs_ending != NULL || strncmp(p, begin, sizeof(begin) - 1) != 0)
+		return;
+	for (q = p; (q = strstr(q, end)) != NULL; q++)
+		e = q;
+	if (e == NULL || n < 5 || strcmp(p + n - 5, "-----") != 0 ||
+	    (size_t)(p + n - 5 - e) <= sizeof(end) - 1)
+		return;
+	for (x = e + sizeof(end) - 1; x < p + n - 5; x++) {
+		if (!((*x >= 'A' && *x <= 'Z') || (*x >= 'a' && *x <= 'z') ||
+		    (*x >= '0' && *x <= '9') || *x == ' '))
+			return;
+	}
+	if (whole_piece(p, (size_t)(e - p)))
+		rt->hs_ending = e;
+}
+
 /* The number whose last digit is p[j - 1], and *k where it starts; -1 if none (or over 65535). */
 static long
 digits_before(const char *p, size_t j, size_t *k)
@@ -334,9 +402,9 @@ tail_split(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt, size_t
 	    ul = strlen(TAIL_USERINFO), ll = strlen(TAIL_LINES);
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *ce = NULL;
-	size_t t = 0, i, k;
+	size_t t = 0, k;
 	long vmin = -1, vmax = -1;
-	int kind = SCAN_TAIL_NONE, depth = 0, ok;
+	int kind = SCAN_TAIL_NONE, ok;
 	char *trig;
 
 	if (hs_flags != 0)
@@ -359,32 +427,7 @@ tail_split(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt, size_t
 		kind = SCAN_TAIL_ASSIGN;
 		t = k - hl;
 	}
-	if (kind == SCAN_TAIL_NONE || t == 0)
-		return 0;
-	for (i = 0; i < t; i++) {
-		if (p[i] == '\\') {
-			if (++i == t)
-				return 0;
-		} else if (p[i] == '[') {
-			if (p[i + 1] == '^')
-				i++;
-			if (p[i + 1] == ']')
-				i++;
-			while (++i < t && p[i] != ']') {
-				if (p[i] == '\\' && ++i == t)
-					return 0;
-			}
-			if (i == t)
-				return 0;
-		} else if (p[i] == '(') {
-			depth++;
-		} else if (p[i] == ')') {
-			depth--;
-		} else if (p[i] == '|' && depth == 0) {
-			return 0;
-		}
-	}
-	if (depth != 0)
+	if (kind == SCAN_TAIL_NONE || t == 0 || !whole_piece(p, t))
 		return 0;
 	trig = xmalloc(t + 1);
 	memcpy(trig, p, t);
@@ -511,6 +554,7 @@ check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
 	}
 	(void)lit_anchor(search, ru->hs_flags, rt);
 	head_lines(ru->pattern, ru->hs_flags, rt);
+	pem_ending(ru->pattern, ru->hs_flags, rt);
 	rt->re = pcre2_compile((PCRE2_SPTR)search, PCRE2_ZERO_TERMINATED,
 	    pcre_flags(ru->hs_flags), &ecode, &eoff, NULL);
 	if (rt->re == NULL) {

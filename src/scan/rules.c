@@ -196,6 +196,17 @@ find_last(const uint8_t *m, size_t n, const char *lit, int ci)
 
 	if (l > n || l == 0)
 		return l == 0 ? n : NOT_FOUND;
+	if (!ci) {
+		/* memrchr for the first byte: PEM bodies and JSON keys are kilobytes long */
+		const uint8_t *q;
+
+		for (i = n - l + 1; i > 0 && (q = memrchr(m, (uint8_t)lit[0], i)) != NULL;
+		    i = (size_t)(q - m)) {
+			if (lit_at(m, n, (size_t)(q - m), lit, 0))
+				return (size_t)(q - m);
+		}
+		return NOT_FOUND;
+	}
 	for (i = n - l + 1; i-- > 0;)
 		if ((ci ? to_lower(m[i]) : m[i]) == (ci ? f0 : (uint8_t)lit[0]) &&
 		    lit_at(m, n, i, lit, ci))
@@ -325,16 +336,45 @@ entropy_of(const uint32_t cnt[static 256], size_t n)
 	return log2_n(n) - sum / (double)n;
 }
 
-/* Shannon entropy of the bytes, in bits per byte. */
+/*
+ * Shannon entropy of the bytes, in bits per byte. A short value (a token: most calls) counts only
+ * the bytes it holds and sums over them in byte order through a bitmap of the values seen: the
+ * same terms in the same order as entropy_of, so the same double, without two passes over 256
+ * counts.
+ */
 static double
 entropy(const uint8_t *p, size_t n)
 {
 	uint32_t cnt[256];
+	uint64_t seen[4] = {0, 0, 0, 0}, w;
+	double sum = 0;
+	size_t i;
 
 	if (n == 0)
 		return 0;
-	histogram(p, n, cnt);
-	return entropy_of(cnt, n);
+	if (n > 128) {
+		histogram(p, n, cnt);
+		return entropy_of(cnt, n);
+	}
+	for (i = 0; i < n; i++) {
+		const unsigned b = p[i];
+		const uint64_t bit = (uint64_t)1 << (b & 63);
+
+		if (!(seen[b >> 6] & bit)) {
+			seen[b >> 6] |= bit;
+			cnt[b] = 0;
+		}
+		cnt[b]++;
+	}
+	for (i = 0; i < 4; i++) {
+		for (w = seen[i]; w != 0; w &= w - 1) {
+			const uint32_t c = cnt[i * 64 + (size_t)__builtin_ctzll(w)];
+
+			if (c > 1)
+				sum += (double)c * log2_n(c);
+		}
+	}
+	return log2_n(n) - sum / (double)n;
 }
 
 /*
@@ -351,6 +391,7 @@ static const char *const ALLOWLIST[] = {
 };
 /* entries that contain another entry: found whenever that one is (set by tables_init) */
 static uint8_t ALLOWLIST_IMPLIED[VT_NELEM(ALLOWLIST)];
+static size_t ALLOWLIST_LEN[VT_NELEM(ALLOWLIST)];
 
 /*
  * Words that mark a value as a placeholder (case-insensitive, in values of at most 64 bytes),
@@ -381,6 +422,8 @@ tables_init(void)
 	VT_ASSERT(VT_NELEM(PLACEHOLDER_WORDS) <= 32);
 	for (k = 0; k < VT_NELEM(PLACEHOLDER_WORDS); k++)
 		PLACEHOLDER_BY_FIRST[(uint8_t)PLACEHOLDER_WORDS[k][0]] |= 1u << k;
+	for (k = 0; k < VT_NELEM(ALLOWLIST); k++)
+		ALLOWLIST_LEN[k] = strlen(ALLOWLIST[k]);
 	for (k = 0; k < VT_NELEM(ALLOWLIST); k++)
 		for (c = 0; c < VT_NELEM(ALLOWLIST); c++)
 			if (c != k && strlen(ALLOWLIST[c]) < strlen(ALLOWLIST[k]) &&
@@ -414,7 +457,7 @@ allowlisted(const uint8_t *p, size_t n)
 	size_t i;
 
 	for (i = 0; i < VT_NELEM(ALLOWLIST); i++)
-		if (!ALLOWLIST_IMPLIED[i] && contains(p, n, ALLOWLIST[i], strlen(ALLOWLIST[i])))
+		if (!ALLOWLIST_IMPLIED[i] && contains(p, n, ALLOWLIST[i], ALLOWLIST_LEN[i]))
 			return 1;
 	return 0;
 }
@@ -675,13 +718,35 @@ static const char *const VENDOR_INFIXES[] = {"T3BlbkFJ", ".atlasv1.", ":APA91b",
  * A value another rule owns: a vendor prefix, or the shape of an Entra ID client secret, an OpenAI
  * key, an Airtable or Facebook token, a NuGet key or a Twilio key SID.
  */
+/* VENDOR_PREFIXES grouped by first byte: those of byte c are VPFX_IDX[VPFX_AT[c] .. [c + 1]). */
+static uint8_t VPFX_IDX[VT_NELEM(VENDOR_PREFIXES)];
+static uint8_t VPFX_AT[257];
+
+__attribute__((constructor)) static void
+vpfx_init(void)
+{
+	size_t i, o = 0;
+	unsigned c;
+
+	VT_ASSERT(VT_NELEM(VENDOR_PREFIXES) < 256);
+	for (c = 0; c < 256; c++) {
+		VPFX_AT[c] = (uint8_t)o;
+		for (i = 0; i < VT_NELEM(VENDOR_PREFIXES); i++)
+			if ((uint8_t)VENDOR_PREFIXES[i][0] == c)
+				VPFX_IDX[o++] = (uint8_t)i;
+	}
+	VPFX_AT[256] = (uint8_t)o;
+}
+
 static int
 vendor_prefixed(const uint8_t *p, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < VT_NELEM(VENDOR_PREFIXES); i++)
-		if (lit_at(p, n, 0, VENDOR_PREFIXES[i], 0))
+	if (n == 0)
+		return 0;
+	for (i = VPFX_AT[p[0]]; i < VPFX_AT[p[0] + 1]; i++)
+		if (lit_at(p, n, 0, VENDOR_PREFIXES[VPFX_IDX[i]], 0))
 			return 1;
 	if (n >= 37 && is_digit(p[3]) && p[4] == 'Q' && p[5] == '~')
 		return 1;
@@ -998,7 +1063,9 @@ pem_block(const uint8_t *m, size_t n, const char *label, size_t *off, size_t *le
 	for (i = ls; i < n - el; i++) {
 		uint8_t c = m[i];
 
-		if (c == '\\' && i + 1 < n - el && (m[i + 1] == 'n' || m[i + 1] == 'r')) {
+		if (!in_header && cc_has(CC_B64PAD, c)) {
+			nb64++; /* the body's bytes, nearly all of them: first */
+		} else if (c == '\\' && i + 1 < n - el && (m[i + 1] == 'n' || m[i + 1] == 'r')) {
 			i++;
 			ls = i + 1;
 			in_header = 0;
@@ -1007,8 +1074,6 @@ pem_block(const uint8_t *m, size_t n, const char *label, size_t *off, size_t *le
 			in_header = 0;
 		} else if (in_header || is_space(c)) {
 			continue;
-		} else if (cc_has(CC_B64PAD, c)) {
-			nb64++;
 		} else if (c == ':') {
 			/* "Name-With-Dashes:" from the line start: an RFC 1421 / RFC 4880 header */
 			size_t k = ls;
@@ -1842,7 +1907,8 @@ v_k8s_yaml(const uint8_t *m, size_t n, size_t *off, size_t *len)
 			continue;
 		if (!b64_strict(m + vs, ve - vs))
 			return 0;
-		real += k8s_real_value(m + vs, ve - vs);
+		if (!real) /* one real value is enough: a long one costs passes over it */
+			real = k8s_real_value(m + vs, ve - vs);
 		if (last == 0)
 			last = ve;
 		first = vs;
@@ -1970,7 +2036,8 @@ v_k8s_json(const uint8_t *m, size_t n, size_t *off, size_t *len)
 		;
 	if (e - s < 8 || m[s] != '"' || m[e - 1] != '"')
 		return 0;
-	for (i = s; i < e; i = q + 1) { /* "key": "value" pairs: one real value at least */
+	/* "key": "value" pairs: one real value at least (the rest need not be read) */
+	for (i = s; i < e && !real; i = q + 1) {
 		size_t v0, v1;
 
 		v0 = find_first(m, e, i, ":", 0);
@@ -1980,7 +2047,7 @@ v_k8s_json(const uint8_t *m, size_t n, size_t *off, size_t *len)
 		v1 = v0 == NOT_FOUND ? NOT_FOUND : find_first(m, e, v0 + 1, "\"", 0);
 		if (v1 == NOT_FOUND)
 			break;
-		real += k8s_real_value(m + v0 + 1, v1 - v0 - 1);
+		real = k8s_real_value(m + v0 + 1, v1 - v0 - 1);
 		q = v1;
 	}
 	if (real == 0)

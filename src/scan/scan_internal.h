@@ -77,8 +77,8 @@ struct scan_rule_rt {
 	uint8_t head_set[32];
 	/*
 	 * What Vectorscan compiles instead of the pattern, when not NULL: an ending of it that alone
-	 * decides where a match ends (db.c HEAD_LINES). Its other ends have no start, which the
-	 * start search (the whole pattern) finds none for.
+	 * decides where a match ends (db.c HEAD_LINES, pem_ending). Its other ends have no start,
+	 * which the start search (the whole pattern) finds none for.
 	 */
 	const char *hs_ending;
 };

@@ -836,6 +836,114 @@ test_rules_head_lines(void **state)
 	scan_db_free(dflt);
 }
 
+/*
+ * PEM blocks: Vectorscan compiles only "-----END <label>-----" (db.c pem_ending), the start search
+ * the whole pattern. Compiled as written (the ending on) and in a group (db.c does not recognise
+ * it: Vectorscan runs the whole pattern), the raw matches must be the same, one-shot, in random
+ * pieces and byte by byte, on n bytes of blocks of two labels (one a suffix of the other's),
+ * bodies of every length around the bound with line ends, JSON's \n escapes, header lines and
+ * stray bytes ('-', '.', a colour code), and BEGIN and END lines on their own.
+ */
+#define T_PEM(label) "-----BEGIN " label "-----" \
+	"(?:[ \\t]*(?:\\r?\\n|(?:\\\\r)?\\\\n)[ \\t]*[A-Za-z][A-Za-z0-9-]*:[^\\r\\n\\\\]*)*" \
+	"[A-Za-z0-9+/=\\s\\\\]{64,}-----END " label "-----"
+
+static uint8_t *
+pem_text(size_t n)
+{
+	static const char *const label[] = { "PRIVATE KEY", "PRIVATE KEY", "RSA PRIVATE KEY",
+		"RSA PRIVATE KEY", "EC PRIVATE KEY" };
+	static const char *const piece[] = { "\n", "\r\n", "\\n", "\\r\\n", " ", "\t",
+		"Proc-Type: 4,ENCRYPTED\n", "DEK-Info: AES-128-CBC,00FF\n", "\nVersion: x\n", "-",
+		"...", "\x1b[31m", "\x1b[0m", "=", "==", "Comment: \"a:b\"\\n" };
+	static const char b64[] = "ABCabcxyzXYZ0189+/";
+	static const unsigned int lens[] = { 0, 1, 30, 62, 63, 64, 65, 100, 400, 1500 };
+	uint8_t *t = malloc(n);
+	size_t o = 0, k;
+	const char *p, *l;
+
+	assert_non_null(t);
+	while (o < n) {
+		l = label[tail_next(VT_NELEM(label))];
+		if (tail_next(8) > 0) {
+			tail_put(t, &o, n, "-----BEGIN ", 11);
+			tail_put(t, &o, n, l, strlen(l));
+			tail_put(t, &o, n, "-----", 5);
+		}
+		for (k = 1 + tail_next(5); k > 0; k--) {
+			if (tail_next(4) == 0) {
+				p = piece[tail_next(VT_NELEM(piece))];
+				tail_put(t, &o, n, p, strlen(p));
+			}
+			tail_rand(t, &o, n, b64, lens[tail_next(VT_NELEM(lens))]);
+		}
+		if (tail_next(8) > 0) {
+			if (tail_next(6) == 0)
+				l = label[tail_next(VT_NELEM(label))];
+			tail_put(t, &o, n, "-----END ", 9);
+			tail_put(t, &o, n, l, strlen(l));
+			tail_put(t, &o, n, "-----", tail_next(10) == 0 ? 4 : 5);
+		}
+		tail_put(t, &o, n, "\n$ ", 1 + tail_next(3));
+	}
+	return t;
+}
+
+static void
+test_rules_pem_endings(void **state)
+{
+	static const struct scan_rule ending[] = {
+		{ "t-pkcs8", "", SCAN_SEV_LOW, T_PEM("PRIVATE KEY"), 0, 8192, NULL, tail_pos, NULL },
+		{ "t-rsa", "", SCAN_SEV_LOW, T_PEM("RSA PRIVATE KEY"), 0, 8192, NULL, tail_pos, NULL },
+	};
+	static const struct scan_rule plain[] = {
+		{ "t-pkcs8", "", SCAN_SEV_LOW, "(?:" T_PEM("PRIVATE KEY") ")", 0, 8192, NULL, tail_pos,
+		    NULL },
+		{ "t-rsa", "", SCAN_SEV_LOW, "(?:" T_PEM("RSA PRIVATE KEY") ")", 0, 8192, NULL,
+		    tail_pos, NULL },
+	};
+	struct scan_db *db = NULL, *whole = NULL, *dflt = NULL;
+	char err[SCAN_ERR_MAX];
+	struct recs want, got;
+	const size_t n = 400000, nbyte = 30000;
+	size_t *cuts = malloc(n * sizeof(*cuts)), i, npem = 0;
+	uint8_t *t = pem_text(n);
+
+	(void)state;
+	assert_non_null(cuts);
+	if (scan_db_open_rules(ending, VT_NELEM(ending), &db, err) != 0 ||
+	    scan_db_open_rules(plain, VT_NELEM(plain), &whole, err) != 0 ||
+	    scan_db_open(&dflt, err) != 0)
+		fail_msg("scan_db_open_rules: %s", err);
+	assert_string_equal(db->rt[0].hs_ending, "-----END PRIVATE KEY-----");
+	assert_string_equal(db->rt[1].hs_ending, "-----END RSA PRIVATE KEY-----");
+	assert_null(whole->rt[0].hs_ending);
+	assert_null(whole->rt[1].hs_ending);
+	/* the built-in PEM rules are recognised (rules.c's PEM macro is this one) */
+	for (i = 0; i < dflt->nrules; i++) {
+		if (strncmp(dflt->rules[i].pattern, "-----BEGIN ", 11) == 0) {
+			assert_non_null(dflt->rt[i].hs_ending);
+			npem++;
+		}
+	}
+	assert_true(npem >= 7);
+	scan_one(whole, NULL, t, n, &want);
+	for (i = 0; i < VT_NELEM(ending); i++) {
+		if (count_id(&want, ending[i].id) < 50)
+			fail_msg("%s: only %zu matches in the text", ending[i].id,
+			    count_id(&want, ending[i].id));
+	}
+	scan_one(db, NULL, t, n, &got);
+	recs_equal(&want, &got, "pem one-shot", 0);
+	recs_free(&got);
+	cuts_match_whole(db, whole, t, n, nbyte, cuts, &want, "pem");
+	free(cuts);
+	free(t);
+	scan_db_free(db);
+	scan_db_free(whole);
+	scan_db_free(dflt);
+}
+
 /* ---- ANSI and CRLF ---------------------------------------------------------------------------- */
 static void
 test_ansi_inside_and_around(void **state)
@@ -1501,6 +1609,7 @@ main(void)
 		cmocka_unit_test(test_rules_stop),
 		cmocka_unit_test(test_rules_tails),
 		cmocka_unit_test(test_rules_head_lines),
+		cmocka_unit_test(test_rules_pem_endings),
 		cmocka_unit_test(test_ansi_inside_and_around),
 		cmocka_unit_test(test_ansi_long_sequences),
 		cmocka_unit_test(test_fp_compute),
