@@ -10,8 +10,8 @@
  *  3. a printable value whose fingerprint exists is found when printed on a line of its own.
  * Rules: a small table of the shapes the built-in rules use (literal prefixes, bounded and
  * unbounded repeats, \b, a validate that narrows the span, a multi-line PEM block, the three
- * tails the engine follows itself after a Vectorscan trigger, the head-lines shape whose ending
- * alone Vectorscan runs) plus three stored fingerprints.
+ * tails the engine follows itself after a Vectorscan trigger, the head-lines, PEM and base64
+ * padding shapes whose ending alone Vectorscan runs) plus three stored fingerprints.
  * ASan/UBSan watch the rest. Seeds: fuzz/corpus/scan/.
  */
 #include <stdlib.h>
@@ -75,6 +75,14 @@ static const struct scan_rule RULES[] = {
 	    "(?:^|\\n)[ \\t]*data:[ \\t]*\\r?\\n(?:[ \\t]+[A-Za-z0-9._-]+:[ \\t]*[A-Za-z0-9+/=]*"
 	    "[ \\t]*\\r?\\n)+(?:[ \\t]*immutable:[^\\r\\n]*\\r?\\n)?[ \\t-]*kind:[ \\t]*Secret"
 	    "(?:[^A-Za-z0-9]|\\z)", 0, 16384, NULL, NULL, NULL },
+	/* rules.c's PEM shape (db.c pem_ending): Vectorscan runs only the END line */
+	{ "f-pem-end", "", SCAN_SEV_CRITICAL, "-----BEGIN RSA PRIVATE KEY-----"
+	    "(?:[ \\t]*(?:\\r?\\n|(?:\\\\r)?\\\\n)[ \\t]*[A-Za-z][A-Za-z0-9-]*:[^\\r\\n\\\\]*)*"
+	    "[A-Za-z0-9+/=\\s\\\\]{64,}-----END RSA PRIVATE KEY-----", 0, 2048, NULL, NULL, NULL },
+	/* azure-storage-account-key's shape (db.c pad_ending): Vectorscan runs only "==" */
+	{ "f-pad", "", SCAN_SEV_HIGH, "(?:(?i:AccountKey)[\"']?[ \\t]{0,4}(?::=|=>|[:=])[ \\t]{0,4}"
+	    "[\"']?|(?i:azure|storage)[A-Za-z0-9_.-]{0,24}(?i:key)[\"']?[ \\t]{0,4}(?::=|=>|[:=])"
+	    "[ \\t]{0,4}[\"']?)[A-Za-z0-9+/]{86}==", 0, 134, NULL, NULL, NULL },
 };
 
 static const uint8_t KEYS[SCAN_FP_KEYS_LEN] = { 9, 8, 7, 6, 5, 4, 3, 2, 1 };

@@ -944,6 +944,98 @@ test_rules_pem_endings(void **state)
 	scan_db_free(dflt);
 }
 
+/*
+ * A pattern ending with base64 padding "==": Vectorscan compiles only "==" (db.c pad_ending), the
+ * start search the whole pattern. azure-storage-account-key's shape, compiled as written and in a
+ * group (not recognised: Vectorscan runs the whole pattern), gives the same raw matches one-shot,
+ * in random pieces and byte by byte on n bytes of key names, glue and base64 runs of every length
+ * around 86 with and without padding; and the smallest text in which Vectorscan 5.4.9 misses the
+ * whole pattern's match when it is fed in three pieces is found fed that way.
+ */
+#define T_AZ "(?:(?i:AccountKey)" T_ASSIGN "|(?i:azure|storage)" T_IDTAIL "(?i:key)" T_ASSIGN ")" \
+	"[A-Za-z0-9+/]{86}=="
+
+static uint8_t *
+pad_text(size_t n)
+{
+	static const char *const key[] = { "AccountKey", "accountkey", "AZURE_STORAGE_KEY",
+		"storage_account_key", "StorageConnectionString", "azurekey", "Key", "x" };
+	static const char *const glue[] = { "=", ": ", " := ", "=>", "\"=\"", "==", ";", " " };
+	static const char *const after[] = { "==", "=", "", "==;", "===", "==\n", "=x", "\"" };
+	static const char b64[] = "ABCabcxyzXYZ0189+/";
+	static const unsigned int lens[] = { 0, 1, 84, 85, 86, 86, 86, 87, 88, 120 };
+	uint8_t *t = malloc(n);
+	size_t o = 0;
+	const char *p;
+
+	assert_non_null(t);
+	while (o < n) {
+		p = key[tail_next(VT_NELEM(key))];
+		tail_put(t, &o, n, p, strlen(p));
+		p = glue[tail_next(VT_NELEM(glue))];
+		tail_put(t, &o, n, p, strlen(p));
+		tail_rand(t, &o, n, b64, lens[tail_next(VT_NELEM(lens))]);
+		p = after[tail_next(VT_NELEM(after))];
+		tail_put(t, &o, n, p, strlen(p));
+		if (tail_next(3) == 0)
+			tail_put(t, &o, n, ";AccountName=x1;", 16);
+	}
+	return t;
+}
+
+static void
+test_rules_pad_ending(void **state)
+{
+	static const struct scan_rule ending[] = {
+		{ "t-az", "", SCAN_SEV_LOW, T_AZ, 0, 134, NULL, tail_pos, NULL },
+	};
+	static const struct scan_rule plain[] = {
+		{ "t-az", "", SCAN_SEV_LOW, "(?:" T_AZ ")", 0, 134, NULL, tail_pos, NULL },
+	};
+	static const char bug[] = "e=vj4grt8o21lv1;AccountKey=tu/ibaEkSdpWFFQLsA5eMeqov1DpKguAf5D"
+	    "581w7Vb/cE5oTWuW9I8cQoYCNu/gmN+pbkuK5L3IL3yFMPgK+Vg==;";
+	struct scan_db *db = NULL, *whole = NULL, *dflt = NULL;
+	char err[SCAN_ERR_MAX];
+	struct recs want, got;
+	const size_t n = 300000, nbyte = 30000;
+	size_t *cuts = malloc(n * sizeof(*cuts)), i;
+	uint8_t *t = pad_text(n);
+
+	(void)state;
+	assert_non_null(cuts);
+	if (scan_db_open_rules(ending, 1, &db, err) != 0 ||
+	    scan_db_open_rules(plain, 1, &whole, err) != 0 || scan_db_open(&dflt, err) != 0)
+		fail_msg("scan_db_open_rules: %s", err);
+	assert_string_equal(db->rt[0].hs_ending, "==");
+	assert_null(whole->rt[0].hs_ending);
+	for (i = 0; i < dflt->nrules && strcmp(dflt->rules[i].id, "azure-storage-account-key") != 0;
+	    i++)
+		;
+	assert_true(i < dflt->nrules);
+	assert_string_equal(dflt->rt[i].hs_ending, "==");
+	scan_one(whole, NULL, t, n, &want);
+	if (want.n < 100)
+		fail_msg("t-az: only %zu matches in the text", want.n);
+	scan_one(db, NULL, t, n, &got);
+	recs_equal(&want, &got, "pad one-shot", 0);
+	recs_free(&got);
+	cuts_match_whole(db, whole, t, n, nbyte, cuts, &want, "pad");
+	/* "e" | "=vj4grt8o21lv1;Ac" | the rest: Vectorscan 5.4.9 alone reports nothing */
+	cuts[0] = 1;
+	cuts[1] = 18;
+	scan_one(whole, NULL, bug, sizeof(bug) - 1, &want);
+	assert_int_equal(want.n, 1);
+	scan_cuts(db, NULL, (const uint8_t *)bug, sizeof(bug) - 1, cuts, 2, &got);
+	recs_equal(&want, &got, "the Vectorscan reproducer in three pieces", 0);
+	recs_free(&got);
+	recs_free(&want);
+	free(cuts);
+	free(t);
+	scan_db_free(db);
+	scan_db_free(whole);
+	scan_db_free(dflt);
+}
+
 /* ---- ANSI and CRLF ---------------------------------------------------------------------------- */
 static void
 test_ansi_inside_and_around(void **state)
@@ -1610,6 +1702,7 @@ main(void)
 		cmocka_unit_test(test_rules_tails),
 		cmocka_unit_test(test_rules_head_lines),
 		cmocka_unit_test(test_rules_pem_endings),
+		cmocka_unit_test(test_rules_pad_ending),
 		cmocka_unit_test(test_ansi_inside_and_around),
 		cmocka_unit_test(test_ansi_long_sequences),
 		cmocka_unit_test(test_fp_compute),
