@@ -527,7 +527,7 @@ test_json_bytes_words(void **state)
 {
 	static const uint8_t edge[] = { 0x00, 0x1b, 0x1f, 0x20, 0x21, 0x22, 0x5b, 0x5c, 0x5d, 0x7e,
 		0x7f, 0xff, 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a' };
-	uint8_t buf[80], carry[4];
+	uint8_t buf[200], carry[4];
 	struct vbuf *got = vbuf_new(1 << 12), *want = vbuf_new(1 << 12);
 	size_t ncarry, n, i;
 	int round;
