@@ -39,6 +39,7 @@
 #define SCAN_CLI_OUT_MAX ((size_t)64 << 20) /* redacted output of one feed (with held-back bytes) */
 #define SCAN_CLI_BENCH_FP_MAX 10000000      /* --bench-fingerprints */
 #define SCAN_CLI_BENCH_FP_LEN 32            /* bytes of each random bench value */
+#define SCAN_CLI_FEED_SEED 0x9e3779b9u      /* --feed-max: the same pieces every run */
 
 #define SCAN_EXIT_CLEAN 0
 #define SCAN_EXIT_FOUND 1
@@ -55,7 +56,10 @@ static const char SCAN_USAGE[] =
     "the findings to stderr.\n\n"
     "Exit status: 0 nothing found, 1 something found, 2 usage error, 3 I/O or scanner error.\n\n"
     "Benchmarking: --bench-fingerprints N also matches N random vault fingerprints (none of\n"
-    "which can occur in the input) and prints their memory and the stream's on stderr.\n";
+    "which can occur in the input) and prints their memory and the stream's on stderr.\n"
+    "Testing: --feed-max N hands the scanner the input in pieces of 1 to N bytes (the same\n"
+    "pieces every run) instead of whole reads. The findings must not change: it shows that no\n"
+    "rule depends on where terminal output happens to be cut.\n";
 
 enum scan_out {
 	SCAN_OUT_TEXT,
@@ -458,12 +462,37 @@ take_format(int *argc, char **argv, enum scan_out *fmt)
 	return 0;
 }
 
+/* Feeds p[0, n) to the redactor or the stream: whole, or (feed_max > 0) in pieces of 1..feed_max. */
+static int
+feed(struct scan_redactor *red, struct scan_stream *st, struct vbuf *ob, struct scan_cli *c,
+    const uint8_t *p, size_t n, uint64_t feed_max, uint32_t *x)
+{
+	size_t off = 0, k;
+	int r;
+
+	do {
+		k = n - off;
+		if (feed_max > 0) {
+			*x ^= *x << 13;
+			*x ^= *x >> 17;
+			*x ^= *x << 5;
+			if (k > 1 + *x % feed_max)
+				k = 1 + *x % feed_max;
+		}
+		r = red != NULL ? scan_redactor_feed(red, p + off, k, ob, on_match, c) :
+		    scan_stream_feed(st, p + off, k, on_match, c);
+		off += k;
+	} while (r == 0 && off < n);
+	return r;
+}
+
 int
 cmd_scan_main(int argc, char **argv)
 {
 	static const struct cli_optspec specs[] = {
 		{ "redact", 0, 0 },
 		{ "bench-fingerprints", 1, 0 },
+		{ "feed-max", 1, 0 },
 	};
 	struct scan_cli c;
 	struct cli_args a;
@@ -472,9 +501,10 @@ cmd_scan_main(int argc, char **argv)
 	struct scan_stream *st = NULL;
 	struct scan_redactor *red = NULL;
 	struct vbuf *ob = NULL;
-	const char *path = NULL, *nfp_arg;
+	const char *path = NULL, *nfp_arg, *feed_arg;
 	char err[SCAN_ERR_MAX];
-	uint64_t total = 0, nfp = 0;
+	uint64_t total = 0, nfp = 0, feed_max = 0;
+	uint32_t feed_x = SCAN_CLI_FEED_SEED;
 	double t0;
 	int fd = -1, redact, r, rc = CLI_EXIT_LOCAL, i;
 
@@ -499,6 +529,12 @@ cmd_scan_main(int argc, char **argv)
 	    num_parse_u64(nfp_arg, 0, SCAN_CLI_BENCH_FP_MAX, &nfp) != 0) {
 		fprintf(stderr, "vaultterm: --bench-fingerprints must be 0 to %d\n\n%s",
 		    SCAN_CLI_BENCH_FP_MAX, SCAN_USAGE);
+		return CLI_EXIT_USAGE;
+	}
+	if ((feed_arg = cli_opt(&a, "feed-max")) != NULL &&
+	    num_parse_u64(feed_arg, 1, SCAN_CLI_CHUNK, &feed_max) != 0) {
+		fprintf(stderr, "vaultterm: --feed-max must be 1 to %zu\n\n%s", SCAN_CLI_CHUNK,
+		    SCAN_USAGE);
 		return CLI_EXIT_USAGE;
 	}
 	redact = cli_opt(&a, "redact") != NULL;
@@ -561,8 +597,7 @@ cmd_scan_main(int argc, char **argv)
 			break;
 		scan_cli_commit(&c, (size_t)n);
 		total += (uint64_t)n;
-		r = redact ? scan_redactor_feed(red, ch->data, ch->len, ob, on_match, &c)
-			   : scan_stream_feed(st, ch->data, ch->len, on_match, &c);
+		r = feed(red, st, ob, &c, ch->data, ch->len, feed_max, &feed_x);
 		if (r != 0) {
 			fprintf(stderr, "vaultterm: scan: %s\n", vt_err_str(r));
 			goto out;
