@@ -89,6 +89,11 @@ struct scan_stream {
 
 	int in_tok;
 	uint64_t tok_s;
+	/*
+	 * Values starting before this (stripped) offset are not looked up: bytes below it may have
+	 * been released as safe while the stream had no fingerprint set (scan_stream_swap_fps).
+	 */
+	uint64_t fp_floor;
 	struct fp_pend *pend;
 	size_t npend, cappend;
 	struct fp_seen *seen;
@@ -948,7 +953,8 @@ token_done(struct scan_stream *s, uint64_t k0, uint64_t k1, uint64_t ts, uint64_
 		if (f->slot_key[i] != key)
 			continue;
 		e = &f->ent[f->slot_idx[i]];
-		if (e->anchor_off > ts || (uint64_t)e->anchor_off + n > e->len)
+		if (e->anchor_off > ts || (uint64_t)e->anchor_off + n > e->len ||
+		    ts - e->anchor_off < s->fp_floor)
 			continue;
 		if (s->npend >= FP_PEND_MAX)
 			return 0;
@@ -1269,6 +1275,104 @@ scan_stream_open(const struct scan_db *db, const struct scan_fpset *fps, struct 
 	return r;
 }
 
+/* The copy of label in f (the same string of one of its entries), or NULL. */
+static const char *
+fpset_label(const struct scan_fpset *f, const char *label)
+{
+	size_t i;
+
+	for (i = 0; f != NULL && i < f->nent; i++) {
+		if (strcmp(f->labels + f->ent[i].label_off, label) == 0)
+			return f->labels + f->ent[i].label_off;
+	}
+	return NULL;
+}
+
+/*
+ * The tokenizer's state at the end of the window, read back from its bytes (tokens depend on
+ * SCAN_DELIM only): 0 when the token in progress started before the window and may still be
+ * short enough to be an anchor (its start is unknown).
+ */
+static int
+tok_resume(const struct scan_stream *s, int *in_tok, uint64_t *tok_s)
+{
+	size_t j = s->hb_len;
+
+	while (j > 0 && !SCAN_DELIM[s->hb[j - 1]])
+		j--;
+	*in_tok = j < s->hb_len;
+	*tok_s = s->hb_s + j;
+	/* From before the window: longer than SCAN_FP_MAX_LEN (never looked up) or unknown. */
+	return j > 0 || s->hb_s == 0 || !*in_tok || s->hb_len > SCAN_FP_MAX_LEN;
+}
+
+int
+scan_stream_swap_fps(struct scan_stream *s, const struct scan_fpset *fps)
+{
+	const struct scan_fpset *old = s->fps;
+	uint64_t pos = pos_of(s), tok_s = s->tok_s;
+	size_t win, i, j;
+	int in_tok = s->in_tok;
+
+	if (fps == old)
+		return 1;
+	if (s->err != 0 || s->stopped) {
+		s->fps = fps; /* reads nothing any more (scan_stream_close frees only) */
+		return 1;
+	}
+	/* Nothing may point into the old set: pending values, unreported findings' labels. */
+	if (s->npend > 0)
+		return 0;
+	for (i = 0; i < s->nout; i++) {
+		if (s->out[i].kind == 1)
+			return 0;
+	}
+	/* The tokenizer ran only with a non-empty set: otherwise its state is read back. */
+	if (fps != NULL && fps->nent > 0 && (old == NULL || old->nent == 0) &&
+	    !tok_resume(s, &in_tok, &tok_s))
+		return 0;
+	/* A window for fingerprints; it never shrinks (make_room keeps win bytes). */
+	win = scan_stream_window(s->db, fps);
+	if (win > s->win) {
+		size_t cap = 2 * win + SCAN_BLOCK;
+		uint8_t *hb = malloc(cap);
+
+		if (hb == NULL)
+			return VT_ERR_NOMEM;
+		memcpy(hb, s->hb, s->hb_len);
+		sodium_memzero(s->hb, s->hb_cap);
+		free(s->hb);
+		s->hb = hb;
+		s->hb_cap = cap;
+		s->win = win;
+	}
+	/*
+	 * Without a set, bytes up to the rules' look-back were safe (scan_stream_safe_orig) and may
+	 * be released already: the new set's values must start at or after that.
+	 */
+	if (old == NULL) {
+		uint64_t f = s->db->max_len > 0 ?
+		    (pos + 1 > s->db->max_len ? pos + 1 - s->db->max_len : 0) : pos;
+
+		if (f > s->fp_floor)
+			s->fp_floor = f;
+	}
+	/* Labels already reported keep deduping under the new set's copy of the same label. */
+	for (i = j = 0; i < s->nseen; i++) {
+		const char *l = fpset_label(fps, s->seen[i].label);
+
+		if (l != NULL) {
+			s->seen[j] = s->seen[i];
+			s->seen[j++].label = l;
+		}
+	}
+	s->nseen = j;
+	s->in_tok = in_tok;
+	s->tok_s = tok_s;
+	s->fps = fps;
+	return 1;
+}
+
 static int
 feed(struct scan_stream *s, const uint8_t *p, size_t n)
 {
@@ -1462,6 +1566,8 @@ scan_stream_safe_orig(const struct scan_stream *s)
 	if (s->fps != NULL) {
 		uint64_t f = pos > SCAN_FP_MAX_LEN ? pos - SCAN_FP_MAX_LEN : 0;
 
+		if (f < s->fp_floor)
+			f = s->fp_floor;
 		if (f < safe)
 			safe = f;
 		for (i = 0; i < s->npend; i++) {

@@ -149,6 +149,30 @@ struct scan_stream;
 /* fps may be NULL (rules only). db and fps are borrowed and must outlive the stream. */
 int scan_stream_open(const struct scan_db *db, const struct scan_fpset *fps,
     struct scan_stream **out) VT_WUR;
+/*
+ * Replaces the stream's fingerprint set (NULL: none) for the output fed from now on, so a long
+ * stream (a broker session) follows the org's secrets as they change. Nothing of the old set is
+ * read after a swap that returned 1: the caller may then free it (until then both must live).
+ * Done only when nothing the stream holds points into the old set: no value waiting to be
+ * confirmed (its anchor token seen, its last bytes or its delimiter not yet) and no fingerprint
+ * finding waiting to be handed out; these clear within SCAN_FP_MAX_LEN bytes of more output
+ * (a waiting finding: with the next byte). Also refused (0) while the stream had no set, or an
+ * empty one, and the token in progress started before its window with its length unknown
+ * (only with rules whose look-back is below SCAN_FP_MAX_LEN: until the next delimiter).
+ * Labels reported in the last SCAN_FP_MAX_LEN bytes keep deduping when the new set has them.
+ * Returns 1 when swapped (or fps is the current set), 0 when not now (try again after a later
+ * feed; the stream is unchanged), VT_ERR_NOMEM (the window could not grow). Never blocks.
+ *
+ * What is found: a value is looked up in the set in force when its anchor token ends (the
+ * delimiter after it is fed, or the close). So values of the new set are found in output fed
+ * after the swap, and in a value spanning the swap point whose anchor ends after it; values of
+ * the old set whose anchor ended before the swap were pending then, which the precondition
+ * excludes, so they are all decided with the old set. A value of the new set whose anchor token
+ * ended before the swap is not looked up again (it was output before the swap), and neither is
+ * one starting in bytes the stream already deemed safe while it had no set (scan_stream_safe_orig
+ * never moves back). Findings stay in order and cut-independent within each side of the swap.
+ */
+int scan_stream_swap_fps(struct scan_stream *s, const struct scan_fpset *fps) VT_WUR;
 /* Feeds n bytes (any size, including 0); findings complete so far go to fn. */
 int scan_stream_feed(struct scan_stream *s, const void *data, size_t n, scan_match_fn fn,
     void *ud) VT_WUR;
