@@ -22,6 +22,13 @@
 #define BROKER_HEARTBEAT_MS 30000      /* a running session's row is touched this often */
 #define BROKER_SWEEP_MS 60000          /* how often a server closes sessions of dead servers */
 #define BROKER_STALE_S 120             /* a session silent this long has no server any more */
+/*
+ * A running session re-reads its org's fingerprint set this often (secrets stored or rotated
+ * since it began are then scanned for). SSH_BROKER_FP_REFRESH_MS overrides it (tests), read once
+ * when the broker starts: milliseconds, 100 .. 86400000.
+ */
+#define BROKER_FP_REFRESH_MS 30000
+#define BROKER_FP_REFRESH_ENV "SSH_BROKER_FP_REFRESH_MS"
 
 /* What the broker and its upstream connections accept: modern algorithms only (docs/broker.md). */
 #define BROKER_KEX "curve25519-sha256,curve25519-sha256@libssh.org"
@@ -44,6 +51,7 @@ struct broker {
 	int port;
 	int max_sessions;
 	uint64_t login_timeout_ms;
+	uint64_t fp_refresh_ms;   /* BROKER_FP_REFRESH_MS, or the environment's override */
 	ssh_bind bind;
 	int wake[2];              /* a byte here stops the acceptor */
 	pthread_t acceptor;

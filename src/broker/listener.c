@@ -21,6 +21,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "base/num.h"
 #include "base/secmem.h"
 #include "base/util.h"
 #include "base/vtime.h"
@@ -237,6 +238,15 @@ broker_start(const struct broker_config *cfg, struct db_pool *pool, struct keyri
 	atomic_init(&b->stopping, 0);
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);
+	/* A test knob (docs/operations.md), read once here: every session uses b->fp_refresh_ms. */
+	b->fp_refresh_ms = BROKER_FP_REFRESH_MS;
+	if (getenv(BROKER_FP_REFRESH_ENV) != NULL && num_parse_u64(getenv(BROKER_FP_REFRESH_ENV),
+	    100, 86400000, &b->fp_refresh_ms) != 0) {
+		snprintf(err, BROKER_ERR_MAX, "ssh broker: %s: must be milliseconds between 100 and "
+					      "86400000", BROKER_FP_REFRESH_ENV);
+		r = VT_ERR_CONFIG;
+		goto fail;
+	}
 
 	if ((r = broker_host_key_load(pool, kr, &priv, &b->host_public_line, err)) != 0)
 		goto fail;

@@ -54,7 +54,9 @@ struct recorder {
 	struct db_pool *pool;
 	struct keyring *kr;
 	const struct scan_db *db;
-	const struct scan_fpset *fps;
+	const struct scan_fpset *fps;  /* the set the stream reads */
+	const struct scan_fpset *next; /* recorder_set_fps: to swap in (next_on: pending) */
+	int next_on;
 	struct vt_uuid org, session;
 	int record;
 	recorder_exposure_fn on_exposure;
@@ -560,6 +562,26 @@ release(struct recorder *r)
 
 /* ---- the API ---------------------------------------------------------------------------------- */
 
+/* A set given to recorder_set_fps goes into the scan as soon as the stream allows. */
+static int
+fps_swap(struct recorder *r)
+{
+	uint64_t hw;
+	int rc;
+
+	if (!r->next_on)
+		return 0;
+	if ((rc = scan_stream_swap_fps(r->st, r->next)) <= 0)
+		return rc; /* 0: values of the old set are pending; after a later feed */
+	r->fps = r->next;
+	r->next = NULL;
+	r->next_on = 0;
+	hw = (uint64_t)scan_stream_window(r->db, r->fps) + RECORDER_HOLD_SLACK;
+	if (hw > r->hard_window)
+		r->hard_window = hw;
+	return 0;
+}
+
 static void
 recorder_free(struct recorder *r)
 {
@@ -666,6 +688,8 @@ recorder_output(struct recorder *r, int64_t t_us, const void *data, size_t n)
 	if (r->err != 0)
 		return r->err;
 	r->now = t_us;
+	if ((rc = fps_swap(r)) != 0)
+		goto fail;
 	while (n > 0) {
 		k = n < RECORDER_SLICE ? n : RECORDER_SLICE;
 		if ((rc = cast_output(r->cast, t_us, p, k)) != 0)
@@ -712,9 +736,22 @@ recorder_tick(struct recorder *r, int64_t now_us)
 
 	if (r->err != 0)
 		return r->err;
-	if ((rc = tick(r, now_us)) != 0)
+	if ((rc = fps_swap(r)) != 0 || (rc = tick(r, now_us)) != 0)
 		r->err = rc;
 	return rc;
+}
+
+void
+recorder_set_fps(struct recorder *r, const struct scan_fpset *fps)
+{
+	r->next = fps;
+	r->next_on = fps != r->fps;
+}
+
+const struct scan_fpset *
+recorder_fps(const struct recorder *r)
+{
+	return r->fps;
 }
 
 int64_t

@@ -64,11 +64,24 @@ struct recorder_stats {
 
 struct recorder;
 /*
- * pool, kr, db and fps (may be NULL: rules only) are borrowed and must outlive the recorder (pool
+ * pool, kr, db and fps (may be NULL: rules only) are borrowed and must outlive the recorder, or
+ * until recorder_fps no longer returns it (recorder_set_fps) (pool
  * and kr may be NULL when record is 0). Its first chunk also sets terminal_sessions.recorded.
  */
 int recorder_open(struct db_pool *pool, struct keyring *kr, const struct scan_db *db,
     const struct scan_fpset *fps, const struct recorder_params *prm, struct recorder **out) VT_WUR;
+/*
+ * Scans the output from now on with fps (may be NULL; borrowed) instead of the set given so far:
+ * for secrets stored or rotated while the session runs. The scanner takes it at the start of the
+ * first recorder_output or recorder_tick at which nothing it holds points into the current set
+ * (scan_stream_swap_fps: within SCAN_FP_MAX_LEN bytes of output); recorder_fps tells when. Until
+ * then the recorder still reads the current set, which must live; after, it never reads it again.
+ * A later call replaces a set not yet taken (which is then never read). Exposures stay one per
+ * secret per session across sets (they key on the label's secret id).
+ */
+void recorder_set_fps(struct recorder *r, const struct scan_fpset *fps);
+/* The set the scanner reads now. */
+const struct scan_fpset *recorder_fps(const struct recorder *r);
 /* Output from the target at Unix time t_us (monotonic per recorder). */
 int recorder_output(struct recorder *r, int64_t t_us, const void *data, size_t n) VT_WUR;
 /* A window change ("r" event); a size outside 1..10000 is ignored (not an error). */

@@ -91,8 +91,9 @@ struct bsession {
 	struct vt_uuid sid;
 	char sid_s[UUID_STR_LEN + 1];
 	int have_row;
-	struct vault_fpref *fpref; /* the org's shared fingerprint set, held for the session */
-	const struct scan_fpset *fps;
+	struct vault_fpref *fpref; /* the org's shared fingerprint set the scan reads */
+	struct vault_fpref *fpnext; /* a newer one handed to the recorder, not taken yet */
+	const struct scan_fpset *fps; /* fpref's set */
 	struct recorder *rec;
 	int64_t start_us;
 	uint64_t bytes_in, bytes_out;
@@ -897,6 +898,53 @@ heartbeat(struct bsession *s)
 		    vt_err_str(r));
 }
 
+/*
+ * Re-reads the org's fingerprint set (shared, generation-checked: usually a cache hit) so secrets
+ * stored or rotated since the session began are scanned for. A newer set goes to the recorder;
+ * the current one is held until the recorder no longer reads it (fp_settle). On failure the
+ * session keeps scanning with the set it has.
+ */
+static void
+fp_refresh(struct bsession *s)
+{
+	struct db_tx *tx = NULL;
+	struct vault_fpref *ref = NULL;
+	int r;
+
+	if ((r = db_tx_begin_as(s->b->pool, &s->login.org_id, NULL, &tx)) == 0 &&
+	    (r = vault_fpset_acquire(s->b->fpcache, tx, s->b->kr, &ref)) == 0)
+		r = db_tx_commit(tx);
+	else
+		db_tx_rollback(tx);
+	if (r != 0) {
+		vault_fpset_release(ref);
+		log_warn("ssh broker: session %s: fingerprints not refreshed (%s): scanning with "
+			 "the set it has", s->sid_s, vt_err_str(r));
+		return;
+	}
+	if (vault_fpref_set(ref) == s->fps ||
+	    (s->fpnext != NULL && vault_fpref_set(ref) == vault_fpref_set(s->fpnext))) {
+		vault_fpset_release(ref); /* nothing new */
+		return;
+	}
+	/* Replaces a newer set not taken yet: the recorder never read that one. */
+	recorder_set_fps(s->rec, vault_fpref_set(ref));
+	vault_fpset_release(s->fpnext);
+	s->fpnext = ref;
+}
+
+/* Once the recorder scans with the newer set, the older one is given back. */
+static void
+fp_settle(struct bsession *s)
+{
+	if (s->fpnext == NULL || recorder_fps(s->rec) != vault_fpref_set(s->fpnext))
+		return;
+	vault_fpset_release(s->fpref);
+	s->fpref = s->fpnext;
+	s->fpnext = NULL;
+	s->fps = vault_fpref_set(s->fpref);
+}
+
 /* The relay loop. Returns when either side is done. */
 static void
 relay(struct bsession *s)
@@ -905,6 +953,7 @@ relay(struct bsession *s)
 	int progress, a, b, c, timeout;
 	int64_t now, dl;
 	uint64_t next_beat = vtime_mono_ms() + BROKER_HEARTBEAT_MS;
+	uint64_t next_fp = vtime_mono_ms() + s->b->fp_refresh_ms;
 
 	if (ssh_event_add_session(s->ev, s->up) != SSH_OK) {
 		free(lanes);
@@ -970,12 +1019,17 @@ relay(struct bsession *s)
 			heartbeat(s);
 			next_beat = vtime_mono_ms() + BROKER_HEARTBEAT_MS;
 		}
+		if (vtime_mono_ms() >= next_fp) {
+			fp_refresh(s);
+			next_fp = vtime_mono_ms() + s->b->fp_refresh_ms;
+		}
 		now = vtime_now_us();
 		if (recorder_tick(s->rec, now) != 0) {
 			s->failed = 1;
 			s->end_reason = "error";
 			break;
 		}
+		fp_settle(s);
 		if (progress > 0) {
 			timeout = 0;
 		} else {
@@ -1211,6 +1265,7 @@ broker_session_run(struct broker *b, ssh_session ss, const char *client_addr)
 		ssh_channel_free(s->ch);
 	ssh_disconnect(s->ss);
 	ssh_free(s->ss);
+	vault_fpset_release(s->fpnext);
 	vault_fpset_release(s->fpref);
 	if (s->have_prof)
 		ssh_profile_clear(&s->prof);
