@@ -98,6 +98,9 @@ struct scan_stream {
 	size_t npend, cappend;
 	struct fp_seen *seen;
 	size_t nseen, capseen;
+	/* Copies of the labels that seen[] and waiting findings held at the last swap. */
+	char *lab;
+	size_t nlab;
 
 	struct finding *out;
 	size_t nout, capout;
@@ -1275,17 +1278,43 @@ scan_stream_open(const struct scan_db *db, const struct scan_fpset *fps, struct 
 	return r;
 }
 
-/* The copy of label in f (the same string of one of its entries), or NULL. */
-static const char *
-fpset_label(const struct scan_fpset *f, const char *label)
+/*
+ * Copies the labels that reported values (seen[]) and findings not handed out yet (out[]) point
+ * to into a buffer of the stream's own, so the set they came from may go (labels are names, not
+ * secrets: "<secret uuid>/<field>"). The previous copies are freed.
+ */
+static int
+labels_keep(struct scan_stream *s)
 {
-	size_t i;
+	size_t need = 0, o = 0, i, l;
+	char *a = NULL;
 
-	for (i = 0; f != NULL && i < f->nent; i++) {
-		if (strcmp(f->labels + f->ent[i].label_off, label) == 0)
-			return f->labels + f->ent[i].label_off;
+	for (i = 0; i < s->nout; i++) {
+		if (s->out[i].kind == 1)
+			need += strlen(s->out[i].m.label) + 1;
 	}
-	return NULL;
+	for (i = 0; i < s->nseen; i++)
+		need += strlen(s->seen[i].label) + 1;
+	if (need > 0 && (a = malloc(need)) == NULL)
+		return VT_ERR_NOMEM;
+	for (i = 0; i < s->nout; i++) {
+		if (s->out[i].kind != 1)
+			continue;
+		l = strlen(s->out[i].m.label) + 1;
+		memcpy(a + o, s->out[i].m.label, l);
+		s->out[i].m.label = a + o;
+		o += l;
+	}
+	for (i = 0; i < s->nseen; i++) {
+		l = strlen(s->seen[i].label) + 1;
+		memcpy(a + o, s->seen[i].label, l);
+		s->seen[i].label = a + o;
+		o += l;
+	}
+	free(s->lab);
+	s->lab = a;
+	s->nlab = need;
+	return 0;
 }
 
 /*
@@ -1311,8 +1340,8 @@ scan_stream_swap_fps(struct scan_stream *s, const struct scan_fpset *fps)
 {
 	const struct scan_fpset *old = s->fps;
 	uint64_t pos = pos_of(s), tok_s = s->tok_s;
-	size_t win, i, j;
-	int in_tok = s->in_tok;
+	size_t win;
+	int r, in_tok = s->in_tok;
 
 	if (fps == old)
 		return 1;
@@ -1320,13 +1349,9 @@ scan_stream_swap_fps(struct scan_stream *s, const struct scan_fpset *fps)
 		s->fps = fps; /* reads nothing any more (scan_stream_close frees only) */
 		return 1;
 	}
-	/* Nothing may point into the old set: pending values, unreported findings' labels. */
+	/* Pending values index the old set's entries: they are decided with it first. */
 	if (s->npend > 0)
 		return 0;
-	for (i = 0; i < s->nout; i++) {
-		if (s->out[i].kind == 1)
-			return 0;
-	}
 	/* The tokenizer ran only with a non-empty set: otherwise its state is read back. */
 	if (fps != NULL && fps->nent > 0 && (old == NULL || old->nent == 0) &&
 	    !tok_resume(s, &in_tok, &tok_s))
@@ -1346,6 +1371,9 @@ scan_stream_swap_fps(struct scan_stream *s, const struct scan_fpset *fps)
 		s->hb_cap = cap;
 		s->win = win;
 	}
+	/* Reported labels keep deduping, waiting findings keep theirs: copied from the old set. */
+	if ((r = labels_keep(s)) != 0)
+		return r;
 	/*
 	 * Without a set, bytes up to the rules' look-back were safe (scan_stream_safe_orig) and may
 	 * be released already: the new set's values must start at or after that.
@@ -1357,16 +1385,6 @@ scan_stream_swap_fps(struct scan_stream *s, const struct scan_fpset *fps)
 		if (f > s->fp_floor)
 			s->fp_floor = f;
 	}
-	/* Labels already reported keep deduping under the new set's copy of the same label. */
-	for (i = j = 0; i < s->nseen; i++) {
-		const char *l = fpset_label(fps, s->seen[i].label);
-
-		if (l != NULL) {
-			s->seen[j] = s->seen[i];
-			s->seen[j++].label = l;
-		}
-	}
-	s->nseen = j;
 	s->in_tok = in_tok;
 	s->tok_s = tok_s;
 	s->fps = fps;
@@ -1478,6 +1496,7 @@ stream_free(struct scan_stream *s)
 	pcre2_match_data_free(s->md);
 	free(s->pend);
 	free(s->seen);
+	free(s->lab);
 	free(s->out);
 	free(s);
 }
@@ -1541,7 +1560,7 @@ scan_stream_memory(const struct scan_stream *s)
 		m += sizeof(struct tail_st) + s->ts[r].cap * sizeof(uint64_t);
 	m += s->gm.cap * 2 * sizeof(uint64_t);
 	m += s->cappend * sizeof(*s->pend) + s->capseen * sizeof(*s->seen) +
-	    s->capout * sizeof(*s->out);
+	    s->capout * sizeof(*s->out) + s->nlab;
 	return m;
 }
 

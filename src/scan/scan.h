@@ -153,15 +153,16 @@ int scan_stream_open(const struct scan_db *db, const struct scan_fpset *fps,
  * Replaces the stream's fingerprint set (NULL: none) for the output fed from now on, so a long
  * stream (a broker session) follows the org's secrets as they change. Nothing of the old set is
  * read after a swap that returned 1: the caller may then free it (until then both must live).
- * Done only when nothing the stream holds points into the old set: no value waiting to be
- * confirmed (its anchor token seen, its last bytes or its delimiter not yet) and no fingerprint
- * finding waiting to be handed out; these clear within SCAN_FP_MAX_LEN bytes of more output
- * (a waiting finding: with the next byte). Also refused (0) while the stream had no set, or an
- * empty one, and the token in progress started before its window with its length unknown
- * (only with rules whose look-back is below SCAN_FP_MAX_LEN: until the next delimiter).
- * Labels reported in the last SCAN_FP_MAX_LEN bytes keep deduping when the new set has them.
+ * Done only when no value of the old set is pending (its anchor token seen, its last bytes or
+ * the delimiter after the anchor not yet): pending values are decided with the set that found
+ * them, within SCAN_FP_MAX_LEN bytes of more output. Labels of values reported in the last
+ * SCAN_FP_MAX_LEN bytes (they dedupe a value and its trimmed form) and of findings not handed out
+ * yet are copied into the stream: such a finding's label then lives until the next swap or the
+ * close, not as long as the old set. Also refused (0) while the stream had no set, or an empty
+ * one, and the token in progress started before its window with its length unknown (only with
+ * rules whose look-back is below SCAN_FP_MAX_LEN: until the next delimiter).
  * Returns 1 when swapped (or fps is the current set), 0 when not now (try again after a later
- * feed; the stream is unchanged), VT_ERR_NOMEM (the window could not grow). Never blocks.
+ * feed; the stream is unchanged), VT_ERR_NOMEM. Never blocks.
  *
  * What is found: a value is looked up in the set in force when its anchor token ends (the
  * delimiter after it is fed, or the close). So values of the new set are found in output fed

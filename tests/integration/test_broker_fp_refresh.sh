@@ -7,7 +7,8 @@
 #    CREDENTIAL_EXPOSURE_DETECTED for that session naming the secret, the session row counts one
 #    exposure, and the decrypted recording holds the output with the value redacted, not the
 #    value;
-#  - the same in a PTY shell session, and after a rotation: the old value's session, then the new
+#  - the same when the output just before the store ends with a found value (its finding still
+#    waits for a byte when the new set comes), in a PTY shell session, and after a rotation: the old value's session, then the new
 #    value stored while a session sleeps is found in it (the old one no longer is);
 #  - the negative: the server restarted with the period at a day, the same flow detects nothing
 #    and the value is in the recording in clear (the test needs the refresh to pass), while a
@@ -30,9 +31,9 @@ recording() {
 }
 cast_output() { tail -n +2 "$1" | jq -rj 'select(.[1] == "o") | .[2]'; }
 
-# live WHAT FILE STORE_CMD [SSH_OPTS]: a session (exec, or a shell with -tt) that prints "ready",
-# sleeps 4 s and cats FILE twice; STORE_CMD runs once "ready" has arrived. → SESSION, SESSION_ID,
-# LIVE_OUT (what the client got).
+# live WHAT FILE STORE_CMD [SSH_OPTS]: a session (exec, or a shell with -tt) that prints "ready"
+# (exec: runs $LIVE_HEAD, which must print it), sleeps 4 s and cats FILE twice; STORE_CMD runs
+# once "ready" has arrived. → SESSION, SESSION_ID, LIVE_OUT (what the client got).
 live() {
 	local what=$1 file=$2 store=$3 pid rc=0
 	shift 3
@@ -41,7 +42,7 @@ live() {
 		broker_ssh "$BOB_KEY" t-ed25519 -tt <"$VT_TMP/live.in" >"$VT_TMP/live.out" \
 			2>"$VT_TMP/live.err" &
 	else
-		broker_ssh "$BOB_KEY" t-ed25519 -- "echo ready; sleep 4; cat $file; cat $file" \
+		broker_ssh "$BOB_KEY" t-ed25519 -- "${LIVE_HEAD:-echo ready}; sleep 4; cat $file; cat $file" \
 			</dev/null >"$VT_TMP/live.out" 2>"$VT_TMP/live.err" &
 	fi
 	pid=$!
@@ -85,7 +86,8 @@ V1="vtlive-$(openssl rand -hex 16)"
 V2="vtrot-$(openssl rand -hex 16)"
 V3="vtshell-$(openssl rand -hex 16)"
 V4="vtnoref-$(openssl rand -hex 16)"
-sshd_direct_ssh "$SSHD_KEY_USER" ed25519 -- "printf 'x %s y\\n' $V1 >v1.txt; printf 'x %s y\\n' $V2 >v2.txt; printf 'x %s y\\n' $V3 >v3.txt; printf 'x %s y\\n' $V4 >v4.txt" \
+V5="vtafter-$(openssl rand -hex 16)"
+sshd_direct_ssh "$SSHD_KEY_USER" ed25519 -- "printf 'x %s y\\n' $V1 >v1.txt; printf 'x %s y\\n' $V2 >v2.txt; printf 'x %s y\\n' $V3 >v3.txt; printf 'x %s y\\n' $V4 >v4.txt; printf 'x %s y\\n' $V5 >v5.txt" \
 	</dev/null
 
 # ---- exec: a secret stored while the session sleeps ----------------------------------------------
@@ -109,6 +111,23 @@ redacted_recording "exec, rotated while it runs (new value)" "$V2"
 live "exec, after the rotation (old value)" v1.txt true
 exposures_of "exec, after the rotation (old value)" 0 "$S1"
 
+# ---- the last output before the store ends with a stored value (its finding waits for a byte) ----
+store_v5() {
+	mksecret "$A_JWT" "$VAULT" "$(jq -nc --arg k "$V5" '{type:"API_KEY", name:"after", fields:{key:$k}}')"
+	S5=$SECRET_ID
+}
+LIVE_HEAD="printf 'ready %s\\n' $V2"
+live "exec, a found value just before the store" v5.txt store_v5
+unset LIVE_HEAD
+expect_eq 2 "$(jq .exposures <<<"$SESSION")" "exec, a found value just before the store: exposures"
+session_audit "$A_JWT" CREDENTIAL_EXPOSURE_DETECTED "$SESSION_ID"
+jq -e --arg a "$S1" --arg b "$S5" 'length == 2 and any(.[]; tostring | contains($a)) and
+	any(.[]; tostring | contains($b))' <<<"$ROWS" >/dev/null && pass ||
+	fail "exec, a found value just before the store: one exposure each for $S1 and $S5: $ROWS"
+recording "$SESSION_ID"
+grep -qF -- "$V5" "$VT_TMP/rec" && fail "exec, a found value just before the store: V5 recorded" || pass
+grep -qF -- "$V2" "$VT_TMP/rec" && fail "exec, a found value just before the store: V2 recorded" || pass
+
 # ---- a PTY shell -----------------------------------------------------------------------------------
 store_v3() {
 	mksecret "$A_JWT" "$VAULT" "$(jq -nc --arg p "$V3" '{type:"PASSWORD", name:"shell", fields:{password:$p}}')"
@@ -121,7 +140,7 @@ exposures_of "shell, stored while it runs" 1 "$S3"
 redacted_recording "shell, stored while it runs" "$V3"
 
 # ---- the negative: no refresh within the session ---------------------------------------------------
-for v in "$V1" "$V2" "$V3"; do
+for v in "$V1" "$V2" "$V3" "$V5"; do
 	if grep -qF -- "$v" "$VT_LOG"; then fail "a value is in the server log"; else pass; fi
 done
 VT_EXIT=0
