@@ -690,14 +690,40 @@ cuts_match_whole(const struct scan_db *db, const struct scan_db *whole, const ui
 	recs_free(want);
 }
 
+/*
+ * db (a shape the engine follows itself) against whole (the same rules as Vectorscan runs them
+ * whole): each of rules[0 .. nrules) at least min times in t, then the same findings one-shot, in
+ * random pieces and, over the first nbyte bytes, byte by byte. cuts: room for n offsets.
+ */
+static void
+both_ways(const struct scan_db *db, const struct scan_db *whole, const struct scan_rule *rules,
+    size_t nrules, size_t min, const uint8_t *t, size_t n, size_t nbyte, size_t *cuts,
+    const char *what)
+{
+	struct recs want, got;
+	char label[96];
+	size_t i;
+
+	scan_one(whole, NULL, t, n, &want);
+	for (i = 0; i < nrules; i++) {
+		if (count_id(&want, rules[i].id) < min)
+			fail_msg("%s: only %zu matches in the text", rules[i].id,
+			    count_id(&want, rules[i].id));
+	}
+	scan_one(db, NULL, t, n, &got);
+	snprintf(label, sizeof(label), "%s one-shot", what);
+	recs_equal(&want, &got, label, 0);
+	recs_free(&got);
+	cuts_match_whole(db, whole, t, n, nbyte, cuts, &want, what);
+}
+
 static void
 test_rules_tails(void **state)
 {
 	struct scan_db *db = NULL, *whole = NULL;
 	char err[SCAN_ERR_MAX];
-	struct recs want, got;
 	const size_t n = 300000, nbyte = 20000;
-	size_t *cuts = malloc(n * sizeof(*cuts)), i;
+	size_t *cuts = malloc(n * sizeof(*cuts));
 	uint8_t *t = tail_text(n);
 
 	(void)state;
@@ -707,16 +733,7 @@ test_rules_tails(void **state)
 		fail_msg("scan_db_open_rules: %s", err);
 	/* the two are compiled differently (a tail's trigger queue is part of the stream) */
 	assert_int_not_equal(scan_db_stream_size(db), scan_db_stream_size(whole));
-	scan_one(whole, NULL, t, n, &want);
-	for (i = 0; i < VT_NELEM(TAIL_RULES); i++) {
-		if (count_id(&want, TAIL_RULES[i].id) < 20)
-			fail_msg("%s: only %zu matches in the text", TAIL_RULES[i].id,
-			    count_id(&want, TAIL_RULES[i].id));
-	}
-	scan_one(db, NULL, t, n, &got);
-	recs_equal(&want, &got, "tails one-shot", 0);
-	recs_free(&got);
-	cuts_match_whole(db, whole, t, n, nbyte, cuts, &want, "tails");
+	both_ways(db, whole, TAIL_RULES, VT_NELEM(TAIL_RULES), 20, t, n, nbyte, cuts, "tails");
 	free(cuts);
 	free(t);
 	scan_db_free(db);
@@ -798,13 +815,6 @@ test_rules_head_lines(void **state)
 		;
 	assert_true(i < dflt->nrules);
 	assert_int_equal(dflt->rt[i].head_nl, 3);
-	scan_one(whole, NULL, t, n, &want);
-	if (want.n < 200)
-		fail_msg("t-yaml: only %zu matches in the text", want.n);
-	scan_one(db, NULL, t, n, &got);
-	recs_equal(&want, &got, "yaml one-shot", 0);
-	recs_free(&got);
-	recs_free(&want);
 	/*
 	 * Fed in pieces, the same as the whole pattern one-shot: Vectorscan gets only the ending
 	 * (db.c HEAD_LINES), so its miss of some of the whole pattern's ends in some feedings
@@ -812,8 +822,7 @@ test_rules_head_lines(void **state)
 	 */
 	assert_non_null(db->rt[0].hs_ending);
 	assert_null(whole->rt[0].hs_ending);
-	scan_one(whole, NULL, t, n, &want);
-	cuts_match_whole(db, whole, t, n, nbyte, cuts, &want, "yaml");
+	both_ways(db, whole, bound, 1, 200, t, n, nbyte, cuts, "yaml");
 	/* The smallest text Vectorscan 5.4.9 missed the whole pattern's end in, byte by byte. */
 	{
 		static const char bug[] =
@@ -904,7 +913,6 @@ test_rules_pem_endings(void **state)
 	};
 	struct scan_db *db = NULL, *whole = NULL, *dflt = NULL;
 	char err[SCAN_ERR_MAX];
-	struct recs want, got;
 	const size_t n = 400000, nbyte = 30000;
 	size_t *cuts = malloc(n * sizeof(*cuts)), i, npem = 0;
 	uint8_t *t = pem_text(n);
@@ -927,16 +935,7 @@ test_rules_pem_endings(void **state)
 		}
 	}
 	assert_true(npem >= 7);
-	scan_one(whole, NULL, t, n, &want);
-	for (i = 0; i < VT_NELEM(ending); i++) {
-		if (count_id(&want, ending[i].id) < 50)
-			fail_msg("%s: only %zu matches in the text", ending[i].id,
-			    count_id(&want, ending[i].id));
-	}
-	scan_one(db, NULL, t, n, &got);
-	recs_equal(&want, &got, "pem one-shot", 0);
-	recs_free(&got);
-	cuts_match_whole(db, whole, t, n, nbyte, cuts, &want, "pem");
+	both_ways(db, whole, ending, VT_NELEM(ending), 50, t, n, nbyte, cuts, "pem");
 	free(cuts);
 	free(t);
 	scan_db_free(db);
@@ -1013,13 +1012,7 @@ test_rules_pad_ending(void **state)
 		;
 	assert_true(i < dflt->nrules);
 	assert_string_equal(dflt->rt[i].hs_ending, "==");
-	scan_one(whole, NULL, t, n, &want);
-	if (want.n < 100)
-		fail_msg("t-az: only %zu matches in the text", want.n);
-	scan_one(db, NULL, t, n, &got);
-	recs_equal(&want, &got, "pad one-shot", 0);
-	recs_free(&got);
-	cuts_match_whole(db, whole, t, n, nbyte, cuts, &want, "pad");
+	both_ways(db, whole, ending, 1, 100, t, n, nbyte, cuts, "pad");
 	/* "e" | "=vj4grt8o21lv1;Ac" | the rest: Vectorscan 5.4.9 alone reports nothing */
 	cuts[0] = 1;
 	cuts[1] = 18;
