@@ -93,7 +93,6 @@ struct bsession {
 	int have_row;
 	struct vault_fpref *fpref; /* the org's shared fingerprint set the scan reads */
 	struct vault_fpref *fpnext; /* a newer one handed to the recorder, not taken yet */
-	const struct scan_fpset *fps; /* fpref's set */
 	struct recorder *rec;
 	int64_t start_us;
 	uint64_t bytes_in, bytes_out;
@@ -610,8 +609,8 @@ session_begin(struct bsession *s)
 			pid, "profile", s->prof.name, "kind", s->req == REQ_EXEC ? "exec" : "shell",
 			"host", s->prof.host, "port", s->prof.port, "client_addr", s->client_addr,
 			"pty", s->pty, "recording", s->prof.recording_enabled));
-	if (r == 0 && (r = vault_fpset_acquire(s->b->fpcache, tx, s->b->kr, &s->fpref)) == 0)
-		s->fps = vault_fpref_set(s->fpref);
+	if (r == 0)
+		r = vault_fpset_acquire(s->b->fpcache, tx, s->b->kr, &s->fpref);
 	if (r == 0)
 		r = db_tx_commit(tx);
 	else
@@ -922,7 +921,7 @@ fp_refresh(struct bsession *s)
 			 "the set it has", s->sid_s, vt_err_str(r));
 		return;
 	}
-	if (vault_fpref_set(ref) == s->fps ||
+	if (vault_fpref_set(ref) == vault_fpref_set(s->fpref) ||
 	    (s->fpnext != NULL && vault_fpref_set(ref) == vault_fpref_set(s->fpnext))) {
 		vault_fpset_release(ref); /* nothing new */
 		return;
@@ -942,7 +941,6 @@ fp_settle(struct bsession *s)
 	vault_fpset_release(s->fpref);
 	s->fpref = s->fpnext;
 	s->fpnext = NULL;
-	s->fps = vault_fpref_set(s->fpref);
 }
 
 /* The relay loop. Returns when either side is done. */
@@ -1084,8 +1082,8 @@ redacted_command(struct bsession *s)
 	if (s->command == NULL)
 		return NULL;
 	memset(&acc, 0, sizeof(acc));
-	if (scan_buffer(s->b->scan, s->fps, s->command, strlen(s->command), match_collect,
-	    &acc) != 0 || acc.overflow)
+	if (scan_buffer(s->b->scan, vault_fpref_set(s->fpref), s->command, strlen(s->command),
+	    match_collect, &acc) != 0 || acc.overflow)
 		return xstrdup("[REDACTED:unscannable]");
 	out = vbuf_new(BROKER_COMMAND_MAX * 4);
 	if (scan_redact_buffer(s->command, strlen(s->command), acc.m, acc.n, SCAN_REDACT_LABEL,
@@ -1229,7 +1227,8 @@ broker_session_run(struct broker *b, ssh_session ss, const char *client_addr)
 	rp.start_us = s->start_us;
 	rp.on_exposure = on_exposure;
 	rp.ud = s;
-	if (recorder_open(b->pool, b->kr, b->scan, s->fps, &rp, &s->rec) != 0) {
+	if (recorder_open(b->pool, b->kr, b->scan, vault_fpref_set(s->fpref), &rp,
+	    &s->rec) != 0) {
 		tell(s, "the broker cannot scan this session, so it does not start");
 		client_finish(s, 1);
 		s->end_reason = "error";

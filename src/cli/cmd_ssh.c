@@ -416,6 +416,20 @@ known_hosts_write(const char *host, long port, const char *host_key, char **path
 	return r;
 }
 
+/* sa for the Unix socket at path; -1 if the path does not fit. */
+static int
+unix_addr(const char *path, struct sockaddr_un *sa)
+{
+	size_t n = strlen(path);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (n >= sizeof(sa->sun_path))
+		return -1;
+	memcpy(sa->sun_path, path, n + 1);
+	return 0;
+}
+
 /* The parent pid of pid (from /proc/PID/stat), or -1. */
 static pid_t
 parent_of(pid_t pid)
@@ -503,15 +517,11 @@ ticket_server_start(const char *ticket)
 		return r;
 	}
 	sock = xasprintf("%s/s", dir);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(sock) >= sizeof(sa.sun_path) ||
-	    (lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+	if (unix_addr(sock, &sa) != 0 || (lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
 		fprintf(stderr, "vaultterm ssh: cannot make the askpass socket: %s\n",
 		    strerror(errno));
 		goto fail;
 	}
-	memcpy(sa.sun_path, sock, strlen(sock) + 1);
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 4) != 0) {
 		fprintf(stderr, "vaultterm ssh: cannot listen on the askpass socket: %s\n",
 		    strerror(errno));
@@ -684,14 +694,11 @@ cmd_ssh_askpass(const char *sock)
 	int fd, r = CLI_EXIT_LOCAL;
 
 	(void)secmem_no_dumps(); /* it holds the ticket until ssh has read it */
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (sock == NULL || strlen(sock) >= sizeof(sa.sun_path) ||
+	if (sock == NULL || unix_addr(sock, &sa) != 0 ||
 	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
 		fprintf(stderr, "vaultterm (askpass): no ticket server\n");
 		return r;
 	}
-	memcpy(sa.sun_path, sock, strlen(sock) + 1);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		fprintf(stderr, "vaultterm (askpass): the ticket server is gone (the ticket is "
 				"used or expired): %s\n", strerror(errno));

@@ -723,7 +723,7 @@ ln_other(const uint8_t *b, size_t n)
 
 	while (i < n && (b[i] == ' ' || b[i] == '\t'))
 		i++;
-	return i < n && b[i] != '-' && b[i] != ' ' && !(b[i] >= '\t' && b[i] <= '\r');
+	return i < n && b[i] != '-' && !(b[i] >= '\t' && b[i] <= '\r'); /* [^\s-] */
 }
 
 static int
@@ -1238,6 +1238,32 @@ make_room(struct scan_stream *s)
 	scan_gapmap_prune(&s->gm, s->hb_s);
 }
 
+/*
+ * Room for win bytes of look-back: two windows and a block, so the window is slid down once per
+ * window of input, not per block. Keeps what the buffer holds; never shrinks it (the old one is
+ * wiped: it held output).
+ */
+static int
+hb_reserve(struct scan_stream *s, size_t win)
+{
+	size_t cap = 2 * win + SCAN_BLOCK;
+	uint8_t *hb;
+
+	if (s->hb != NULL && win <= s->win)
+		return 0;
+	if ((hb = malloc(cap)) == NULL)
+		return VT_ERR_NOMEM;
+	if (s->hb != NULL) {
+		memcpy(hb, s->hb, s->hb_len);
+		sodium_memzero(s->hb, s->hb_cap);
+		free(s->hb);
+	}
+	s->hb = hb;
+	s->hb_cap = cap;
+	s->win = win;
+	return 0;
+}
+
 int
 scan_stream_open(const struct scan_db *db, const struct scan_fpset *fps, struct scan_stream **out)
 {
@@ -1249,10 +1275,7 @@ scan_stream_open(const struct scan_db *db, const struct scan_fpset *fps, struct 
 		return VT_ERR_NOMEM;
 	s->db = db;
 	s->fps = fps;
-	s->win = scan_stream_window(db, fps);
-	/* Room for two windows: the window is slid down once per window of input, not per block. */
-	s->hb_cap = 2 * s->win + SCAN_BLOCK;
-	if ((s->hb = malloc(s->hb_cap)) == NULL)
+	if (hb_reserve(s, scan_stream_window(db, fps)) != 0)
 		goto out;
 	if (db->nrules > 0 && (s->rs = calloc(db->nrules, sizeof(*s->rs))) == NULL)
 		goto out;
@@ -1340,7 +1363,6 @@ scan_stream_swap_fps(struct scan_stream *s, const struct scan_fpset *fps)
 {
 	const struct scan_fpset *old = s->fps;
 	uint64_t pos = pos_of(s), tok_s = s->tok_s;
-	size_t win;
 	int r, in_tok = s->in_tok;
 
 	if (fps == old)
@@ -1357,20 +1379,8 @@ scan_stream_swap_fps(struct scan_stream *s, const struct scan_fpset *fps)
 	    !tok_resume(s, &in_tok, &tok_s))
 		return 0;
 	/* A window for fingerprints; it never shrinks (make_room keeps win bytes). */
-	win = scan_stream_window(s->db, fps);
-	if (win > s->win) {
-		size_t cap = 2 * win + SCAN_BLOCK;
-		uint8_t *hb = malloc(cap);
-
-		if (hb == NULL)
-			return VT_ERR_NOMEM;
-		memcpy(hb, s->hb, s->hb_len);
-		sodium_memzero(s->hb, s->hb_cap);
-		free(s->hb);
-		s->hb = hb;
-		s->hb_cap = cap;
-		s->win = win;
-	}
+	if ((r = hb_reserve(s, scan_stream_window(s->db, fps))) != 0)
+		return r;
 	/* Reported labels keep deduping, waiting findings keep theirs: copied from the old set. */
 	if ((r = labels_keep(s)) != 0)
 		return r;
