@@ -19,6 +19,8 @@
 #    state, and /usr/bin/time the peak RSS. Then the engine alone through bench/scan_bench.c
 #    (when the build has that target), which feeds its own buffer without the CLI around it.
 #    BENCH_BREAKDOWN=1 adds the rate on each kind of session alone (env dumps, .env, kubectl, ...).
+#    Then the floor under the design (bench/scan_floor.c): the ANSI filter and Vectorscan alone,
+#    no work per match, on the engine's database and on literal-trigger sets (bench/scan-floor/).
 # 3. secretlint (npm: secretlint + @secretlint/secretlint-rule-preset-recommend, installed by this
 #    script into $BENCH_SECRETLINT_DIR, by default build/secretlint: scripts/deps.sh installs
 #    Debian packages only), on the same core, node's start-up (timed on an empty file)
@@ -158,6 +160,20 @@ if [ -x "$BINDIR/scan_bench" ] || cmake --build "$BINDIR" --target scan_bench >/
 	done
 else
 	echo "engine alone: no scan_bench target in $BINDIR (not measured)"
+fi
+# The floor under this design (bench/scan_floor.c, docs/scanner.md "The floor"): the filter and
+# Vectorscan alone, no work per match, over the engine's database and over every rule cut down to a
+# literal trigger (bench/scan-floor/triggers.txt), and the triggers of only the formats issue 5
+# names (named.txt). What no amount of work around Vectorscan can beat on this corpus.
+if [ -x "$BINDIR/scan_floor" ] || cmake --build "$BINDIR" --target scan_floor >/dev/null 2>&1; then
+	echo "the floor (scan_floor FILE: filter and Vectorscan alone, no work per match, CPU time, best of 3):"
+	for f in "$BIG" "$CLEAN"; do
+		echo "  $(basename "$f"):"
+		taskset -c "$CORE" "$BINDIR/scan_floor" "$f" "$ROOT/bench/scan-floor/triggers.txt" \
+		    "$ROOT/bench/scan-floor/named.txt" 2>&1 | sed 's/^scan_floor: /    /'
+	done
+else
+	echo "the floor: no scan_floor target in $BINDIR (not measured)"
 fi
 
 # Where the time goes: each kind of session alone (BENCH_BREAKDOWN=1), 8 MB with and without secrets.
