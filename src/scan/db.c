@@ -502,6 +502,147 @@ lead_set(const char *pattern, size_t cl, uint32_t flags, uint8_t set[static 32])
 	return 0;
 }
 
+/* Index just past the class that opens at p[i] ('['), or 0 if p[i] opens none. */
+static size_t
+class_end(const char *p, size_t i)
+{
+	if (p[i] != '[')
+		return 0;
+	if (p[i + 1] == '^')
+		i++;
+	if (p[i + 1] == ']')
+		i++;
+	while (p[++i] != ']') {
+		if (p[i] == '\0' || (p[i] == '\\' && p[++i] == '\0'))
+			return 0;
+	}
+	return i + 1;
+}
+
+/*
+ * A "://" trigger (tail_split, *from > 0) spelled "\b[C1][C2]{m,n}://" (basic-auth-url's any
+ * scheme): scan.c finds a match's leftmost start itself, without PCRE2 — the "://" is where the
+ * userinfo's run starts (tail_back), the scheme the bytes before it. Needs C1 to hold word bytes
+ * only (\b before one is "no word byte before it") and neither class to hold ':'. No such shape:
+ * nothing set, PCRE2 searches as before.
+ */
+static void
+scheme_start(const char *p, size_t t, struct scan_rule_rt *rt)
+{
+	size_t i = 0, c1, c2, k;
+	long m, n;
+	int c, bnd = 0;
+
+	if (t < 3 || strncmp(p + t - 3, "://", 3) != 0)
+		return;
+	if (strncmp(p, "\\b", 2) == 0) {
+		bnd = 1;
+		i = 2;
+	}
+	if ((c1 = class_end(p, i)) == 0 || (c2 = class_end(p, c1)) == 0 || p[c2] != '{' ||
+	    p[t - 4] != '}' || (n = digits_before(p, t - 4, &k)) < 0 || k == 0 ||
+	    p[k - 1] != ',' || (m = digits_before(p, k - 1, &k)) < 1 || k != c2 + 1 || n < m ||
+	    n > 200)
+		return;
+	if (lead_set(p + i, c1 - i, 0, rt->sch_set1) != 0 ||
+	    lead_set(p + c1, c2 - c1, 0, rt->sch_set2) != 0)
+		return;
+	for (c = 0; c < 256; c++) {
+		const int word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_';
+
+		if ((bnd && !word && (rt->sch_set1[c >> 3] >> (c & 7) & 1)) ||
+		    (c == ':' && ((rt->sch_set1[c >> 3] | rt->sch_set2[c >> 3]) >> (c & 7) & 1)))
+			return;
+	}
+	rt->sch_min = (uint8_t)m;
+	rt->sch_max = (uint8_t)n;
+	rt->sch_b = (uint8_t)bnd;
+}
+
+/*
+ * Where the top-level class that closes at p[t - 1] opens (a '[' at depth 0), or -1: scanned as
+ * whole_piece reads the pattern, so escapes and brackets inside classes are skipped.
+ */
+static long
+class_before(const char *p, size_t t)
+{
+	size_t i, c;
+	int depth = 0;
+
+	for (i = 0; i < t; i++) {
+		if (p[i] == '\\') {
+			if (++i == t)
+				return -1;
+		} else if (p[i] == '[') {
+			c = i;
+			if (p[i + 1] == '^')
+				i++;
+			if (p[i + 1] == ']')
+				i++;
+			while (++i < t && p[i] != ']') {
+				if (p[i] == '\\' && ++i == t)
+					return -1;
+			}
+			if (i == t)
+				return -1;
+			if (i == t - 1)
+				return depth == 0 ? (long)c : -1;
+		} else if (p[i] == '(') {
+			depth++;
+		} else if (p[i] == ')') {
+			depth--;
+		}
+	}
+	return -1;
+}
+
+/*
+ * A literal ending (hs_ending, as pad_ending gives "==") right after "[class]{n}", "{n,m}" or
+ * "{n,}" at the top level (n >= 1): every match holds n bytes of the class before the ending,
+ * a test much cheaper than the start search for the many ends of the literal that have none
+ * (~2/3 of the "==" in terminal output lack azure-storage-account-key's 86 base64 bytes).
+ */
+static void
+ending_run(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
+{
+	const char *x;
+	size_t t, k, q;
+	long cs, v;
+
+	if (rt->hs_ending == NULL || hs_flags != 0 || rt->hs_ending[0] == '\0')
+		return;
+	for (x = rt->hs_ending; *x != '\0'; x++) {
+		if (strchr("\\[](){}?*+|^$.", *x) != NULL)
+			return; /* not a plain literal */
+	}
+	/* an inline option group "(?i)" would change what the class matches */
+	for (x = p; (x = strstr(x, "(?")) != NULL; x++) {
+		const char *o = x + 2;
+
+		while ((*o >= 'a' && *o <= 'z') || (*o >= 'A' && *o <= 'Z') || *o == '-' ||
+		    *o == '^')
+			o++;
+		if (*o == ')')
+			return;
+	}
+	t = (size_t)(rt->hs_ending - p);
+	if (t < 5 || p[t - 1] != '}' || strlen(rt->hs_ending) > UINT8_MAX)
+		return;
+	k = t - 1; /* the '}' */
+	if (p[k - 1] == ',')
+		k--; /* "{n,}" */
+	else if (digits_before(p, k, &q) >= 0 && q > 0 && p[q - 1] == ',')
+		k = q - 1; /* "{n,m}": only n matters */
+	if ((v = digits_before(p, k, &k)) < 1 || v > UINT8_MAX || k < 2 || p[k - 1] != '{' ||
+	    (cs = class_before(p, k - 1)) < 0)
+		return;
+	if (lead_set(p + cs, k - 1 - (size_t)cs, 0, rt->run_set) != 0)
+		return;
+	rt->run_min = (uint8_t)v;
+	rt->run_end = (uint8_t)strlen(rt->hs_ending);
+}
+
 static int
 check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
     char err[static SCAN_ERR_MAX])
@@ -576,6 +717,7 @@ check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
 	head_lines(ru->pattern, ru->hs_flags, rt);
 	pem_ending(ru->pattern, ru->hs_flags, rt);
 	pad_ending(ru->pattern, ru->hs_flags, rt);
+	ending_run(ru->pattern, ru->hs_flags, rt);
 	rt->re = pcre2_compile((PCRE2_SPTR)search, PCRE2_ZERO_TERMINATED,
 	    pcre_flags(ru->hs_flags), &ecode, &eoff, NULL);
 	if (rt->re == NULL) {
@@ -656,6 +798,8 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 				pats[i] = db->rt[i].hs_ending;
 			/* a tail scan.c follows itself: Vectorscan looks for the trigger only */
 			else if ((t = tail_split(pats[i], rules[i].hs_flags, &db->rt[i], &from)) > 0) {
+				if (from > 0 && db->rt[i].lead_max == 0)
+					scheme_start(pats[i], t, &db->rt[i]);
 				trigs[i] = xmalloc(t - from + 1);
 				memcpy(trigs[i], pats[i] + from, t - from);
 				trigs[i][t - from] = '\0';

@@ -274,6 +274,9 @@ tcls(int c)
 }
 
 /* ---- rules: start finding and leftmost-longest selection ---------------------------------- */
+static int tail_userinfo(const struct scan_stream *s, uint64_t te, uint64_t lim, int closing,
+    uint64_t *e);
+
 /* 1 if rule r matches exactly [cs, e) (the anchored twin: one attempt, at cs). */
 static int
 rule_spans(struct scan_stream *s, size_t r, uint64_t cs, uint64_t e)
@@ -291,6 +294,46 @@ rule_spans(struct scan_stream *s, size_t r, uint64_t cs, uint64_t e)
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	s->estimated++; /* XXX: out of budget: Vectorscan saw an end, take it as an extension */
+	return 1;
+}
+
+/*
+ * db.c scheme_start: every match ending at e has its "://" right before a (the userinfo [a, e)
+ * is what the tail matched; checked again here), so the leftmost start is the first s >= lo
+ * with [C1] at s, [C2]{m,n} from s + 1 to the "://", and \b before s: no word byte before it,
+ * or no byte at all when s is the window's first (PCRE2's subject starts there). The start
+ * PCRE2 would find, without a call.
+ */
+static int
+scheme_leftmost(const struct scan_stream *s, const struct scan_rule_rt *rt, uint64_t lo,
+    uint64_t a, uint64_t e, uint64_t *start)
+{
+	static const uint8_t W[32] = { /* [A-Za-z0-9_]: PCRE2's word bytes (default tables) */
+		0, 0, 0, 0, 0, 0, 0xff, 0x03, 0xfe, 0xff, 0xff, 0x87, 0xfe, 0xff, 0xff, 0x07,
+	};
+	uint64_t c = a - 3, r, x, u;
+	const uint8_t *b;
+
+	if (a < lo + 3 + 1 + rt->sch_min)
+		return 1;
+	b = at(s, c);
+	if (b[0] != ':' || b[1] != '/' || b[2] != '/' || tail_userinfo(s, a, e, 1, &u) != 1 ||
+	    u != e)
+		return 1;
+	/* [r, c): the run of C2 before the "://", as long as a scheme's can be and above lo */
+	for (r = c; r > lo + 1 && c - r < rt->sch_max &&
+	    (rt->sch_set2[*at(s, r - 1) >> 3] >> (*at(s, r - 1) & 7) & 1); r--)
+		;
+	for (x = r - 1; x + 1 + rt->sch_min <= c; x++) {
+		const uint8_t y = *at(s, x);
+
+		if (!(rt->sch_set1[y >> 3] >> (y & 7) & 1))
+			continue;
+		if (rt->sch_b && x > s->hb_s && (W[*at(s, x - 1) >> 3] >> (*at(s, x - 1) & 7) & 1))
+			continue;
+		*start = x;
+		return 0;
+	}
 	return 1;
 }
 
@@ -313,6 +356,17 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 
 	if (e < lo || e - lo < rt->min_width)
 		return 1;
+	if (rt->run_min > 0) {
+		/* "[class]{n,...}" + ending: n bytes of the class before it, or no match (db.c) */
+		uint64_t z = e - rt->run_end, a;
+
+		if (z < lo || z - lo < rt->run_min)
+			return 1;
+		for (a = z; a > z - rt->run_min; a--) {
+			if (!(rt->run_set[*at(s, a - 1) >> 3] >> (*at(s, a - 1) & 7) & 1))
+				return 1;
+		}
+	}
 	if (rt->trig_max > 0 && trig > lo + rt->trig_max)
 		lo = trig - rt->trig_max; /* never below lo (the floor: a trigger may lie under it) */
 	/* "(?:^|X)R" at the stream's start: the leftmost start there is, if it matches */
@@ -337,6 +391,8 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 			lo = a - rt->tail_back;
 		if (e - lo < rt->min_width)
 			return 1;
+		if (rt->sch_max > 0)
+			return scheme_leftmost(s, rt, lo, a, e, start);
 	}
 	if (rt->head_nl > 0) {
 		/*

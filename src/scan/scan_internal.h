@@ -69,6 +69,13 @@ struct scan_rule_rt {
 	uint16_t tail_back;
 	uint16_t trig_max;      /* the trigger's longest match (what precedes the tail); 0: unbounded */
 	/*
+	 * A tail_back trigger "\b[sch_set1][sch_set2]{sch_min,sch_max}://" (db.c scheme_start,
+	 * basic-auth-url): the start is the leftmost scheme before the "://" that tail_back finds,
+	 * read here without PCRE2. sch_max 0: no.
+	 */
+	uint8_t sch_min, sch_max, sch_b;
+	uint8_t sch_set1[32], sch_set2[32];
+	/*
 	 * Every byte of a match up to its head_nl-th last '\n' is in head_set (db.c head_lines:
 	 * a block of lines, then an ending with fewer '\n'): a start search begins past the last
 	 * byte outside the set before that '\n' of the window. 0: no such bound.
@@ -81,6 +88,14 @@ struct scan_rule_rt {
 	 * which the start search (the whole pattern) finds none for.
 	 */
 	const char *hs_ending;
+	/*
+	 * An ending-only rule (hs_ending) whose pattern ends "[class]{run_min,...}" + run_end bytes
+	 * (db.c pad_ending: the base64 run before "=="): every match holds run_min bytes of run_set
+	 * right before its last run_end bytes, so an end without them is searched no further.
+	 * run_min 0: no such run.
+	 */
+	uint8_t run_min, run_end;
+	uint8_t run_set[32];
 };
 
 enum scan_tail {
@@ -163,6 +178,11 @@ void scan_gapmap_prune(struct scan_gapmap *gm, uint64_t keep_s);
  * redactor's mask mode keeps these bytes so a masked span leaves the terminal state alone.
  */
 size_t scan_ansi_seq_len(const uint8_t *p, size_t n);
+/*
+ * The filter's vector paths (chosen at start-up from what the CPU has) on, or off: the portable
+ * path only. For tests and benchmarks; not thread-safe.
+ */
+void scan_ansi_simd(int on);
 
 /* ---- fingerprints ------------------------------------------------------------------------ */
 extern const uint8_t SCAN_DELIM[256];

@@ -598,7 +598,8 @@ tail_text(size_t n)
 	static const char *const glue[] = { "=", ":", ":=", "=>", " = ", "\t:\t", "\"=\"", "': '",
 		"    =    ", "     =", "=     ", " :=\"", "'=>'", "= '", "\"", "==" };
 	static const char *const scheme[] = { "postgres", "PostgreSQL+psycopg2", "postgres+",
-		"redis", "https", "git+ssh", "a", "x1", "-a", "9db" };
+		"redis", "https", "git+ssh", "a", "x1", "-a", "9db", "abcdefghijklmnopqrstuvwxy",
+		"abcdefghijklmnopqrstuvwxyz", "_x", "a.b-c+d", "\xc3\xa9x", "x+" };
 	static const char *const line[] = { "kind: Secret", "kind:\tSecret  ", "  kind: Secret",
 		"xkind: Secret", "apiVersion: v1", "metadata:", "  name: db", "data:", "  data:",
 		"stringData: ", "data: x", "  password: cGFzcw==", "\tapi.key: abc", "  key:",
