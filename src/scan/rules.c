@@ -27,6 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ---- character classes ------------------------------------------------------------------- */
 
@@ -431,7 +434,12 @@ tables_init(void)
 				ALLOWLIST_IMPLIED[k] = 1;
 }
 
-/* 1 if lit (of l bytes) occurs in p: memchr for its first byte, then the rest. */
+/*
+ * 1 if lit (of l bytes) occurs in p: memchr for its first byte, then the rest. In a long value
+ * (a PEM body, a PKCS#12 blob: the allowlist is looked for in every one) the first byte of a
+ * word like "EXAMPLE" is every ~64th byte of base64, so each memchr stops after a few dozen
+ * bytes; there the first two bytes are compared 16 positions at a time (SSE2) instead.
+ */
 static int
 contains(const uint8_t *p, size_t n, const char *lit, size_t l)
 {
@@ -440,6 +448,33 @@ contains(const uint8_t *p, size_t n, const char *lit, size_t l)
 
 	if (l == 0 || l > n)
 		return l == 0;
+#ifdef __SSE2__
+	if (l >= 2 && n >= 256) {
+		const __m128i c0 = _mm_set1_epi8((char)lit[0]), c1 = _mm_set1_epi8((char)lit[1]);
+		size_t i;
+
+		/* positions i .. i + 15 as starts: both loads stay below n (i + 17 <= n) */
+		for (i = 0; i + 17 <= n; i += 16) {
+			unsigned int bits = (unsigned int)_mm_movemask_epi8(_mm_and_si128(
+			    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), c0),
+			    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + 1)), c1)));
+
+			for (; bits != 0; bits &= bits - 1) {
+				const size_t j = i + (size_t)__builtin_ctz(bits);
+
+				if (j + l > n)
+					return 0; /* and so every later start */
+				for (k = 2; k < l && p[j + k] == (uint8_t)lit[k]; k++)
+					;
+				if (k == l)
+					return 1;
+			}
+		}
+		q = p + i; /* the starts from i on, as below */
+		if ((size_t)(end - q) < l)
+			return 0;
+	}
+#endif
 	while ((q = memchr(q, (uint8_t)lit[0], (size_t)(end - q) - (l - 1))) != NULL) {
 		for (k = 1; k < l && q[k] == (uint8_t)lit[k]; k++)
 			;
