@@ -3,7 +3,10 @@
  * colour codes inside a secret and a terminal's CRLF line ends cannot hide it from the rules or
  * the fingerprints, and keeps a deletion-only offset map so findings are reported in offsets of
  * the ORIGINAL stream. The state machine carries over between calls, so a sequence split across
- * feeds is removed the same way as a whole one. Plain runs are located with memchr and copied.
+ * feeds is removed the same way as a whole one. With AVX-512 (VBMI2), output made of plain
+ * text, colour codes and CR LF is filtered 64 bytes at a time by masks (ground_avx512); the
+ * rest, and every byte on CPUs without it, goes through the state machine, plain runs copied a
+ * vector at a time (plain_run).
  *
  * Removed: CSI (ESC [ params/intermediates final 0x40-0x7E), the string sequences OSC (ESC ]),
  * DCS (ESC P), SOS (ESC X), PM (ESC ^) and APC (ESC _) up to BEL or ST (ESC \), and the other
@@ -26,6 +29,9 @@
 #define BEL 0x07
 #define CAN 0x18
 #define SUB 0x1a
+
+/* Input bytes the fast path needs ahead: one window. */
+#define FAST_AHEAD 64
 
 static const uint8_t crs[SCAN_CR_RUN_MAX] = { '\r', '\r', '\r', '\r', '\r', '\r', '\r', '\r',
 	'\r', '\r', '\r', '\r', '\r', '\r', '\r', '\r' };
@@ -52,6 +58,18 @@ gapmap_grow(struct scan_gapmap *gm)
 		return VT_ERR_NOMEM;
 	gm->d = nd;
 	gm->cap = cap;
+	return 0;
+}
+
+/* Makes room for k more entries. */
+static int
+gapmap_reserve(struct scan_gapmap *gm, size_t k)
+{
+	int r;
+
+	while (gm->cap - gm->n < k)
+		if ((r = gapmap_grow(gm)) != 0)
+			return r;
 	return 0;
 }
 
@@ -107,21 +125,33 @@ scan_gapmap_orig(const struct scan_gapmap *gm, uint64_t s)
 void
 scan_gapmap_prune(struct scan_gapmap *gm, uint64_t keep_s)
 {
+	size_t lo = gm->head, hi = gm->n;
+
 	/* Keep the last entry at or before keep_s: it gives the delta of keep_s itself. */
-	while (gm->n - gm->head >= 2 && gm->s[gm->head + 1] <= keep_s)
-		gm->head++;
+	if (hi - lo < 2 || gm->s[lo + 1] > keep_s)
+		return;
+	lo++; /* answer in [lo, hi): last entry with s[j] <= keep_s */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (gm->s[mid] <= keep_s)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	gm->head = lo;
 }
 
-/* Records that the next kept byte, stripped offset a->out_s, has original offset o. */
+/* Records that the next kept byte, stripped offset s, has original offset o. */
 static inline int
-kept_at(struct scan_ansi *a, uint64_t o, struct scan_gapmap *gm)
+kept_at(struct scan_ansi *a, uint64_t o, uint64_t s, struct scan_gapmap *gm)
 {
-	uint64_t d = o - a->out_s;
+	uint64_t d = o - s;
 
 	if (d == a->delta)
 		return 0;
 	a->delta = d;
-	return gapmap_push(gm, a->out_s, d);
+	return gapmap_push(gm, s, d);
 }
 
 static int
@@ -131,7 +161,7 @@ flush_crs(struct scan_ansi *a, uint8_t **o, struct scan_gapmap *gm)
 
 	if (a->ncr == 0)
 		return 0;
-	if ((r = kept_at(a, a->cr_o, gm)) != 0)
+	if ((r = kept_at(a, a->cr_o, a->out_s, gm)) != 0)
 		return r;
 	memcpy(*o, crs, a->ncr);
 	*o += a->ncr;
@@ -268,18 +298,216 @@ plain_run_avx2(const uint8_t *in, size_t i, size_t n, uint8_t *o)
 	return plain_run_sse2(in, j, n, o + (j - i));
 }
 
+#define AVX512 "avx512f,avx512bw,avx512vbmi2,bmi,bmi2,popcnt,lzcnt"
+
+/*
+ * The string sequence at p (ESC and one of ] P X ^ _), avail bytes readable: its length up to
+ * where the ground state resumes, as seq_byte would leave it, or 0 when it does not end inside
+ * avail bytes or is aborted as over-long (the state machine takes those). BEL, CAN and SUB end
+ * it, so does ST (ESC '\\'); an ESC not followed by '\\' ends it and starts a new sequence, which
+ * is what the ground state does with that ESC.
+ */
+__attribute__((target(AVX512))) static size_t
+str_len_avx512(const uint8_t *p, size_t avail)
+{
+	const __m512i esc = _mm512_set1_epi8(ESC), bel = _mm512_set1_epi8(BEL);
+	const __m512i can = _mm512_set1_epi8(CAN), sub = _mm512_set1_epi8(SUB);
+	size_t j, t;
+
+	for (j = 2; avail - j > 64 && j <= SCAN_STR_MAX; j += 64) {
+		__m512i v = _mm512_loadu_si512(p + j);
+		uint64_t m = _mm512_cmpeq_epi8_mask(v, esc) | _mm512_cmpeq_epi8_mask(v, bel) |
+		    _mm512_cmpeq_epi8_mask(v, can) | _mm512_cmpeq_epi8_mask(v, sub);
+
+		if (m == 0)
+			continue;
+		t = j + (size_t)__builtin_ctzll(m);
+		if (t > SCAN_STR_MAX)
+			return 0; /* over-long: aborted at byte SCAN_STR_MAX */
+		if (p[t] != ESC)
+			return t + 1;
+		return p[t + 1] == '\\' ? t + 2 : t; /* t + 1 < avail, see the loop */
+	}
+	return 0;
+}
+
+/*
+ * The ground state's fast path (AVX-512), entered with no CR pending. A window of 64 bytes at a
+ * time: the bytes the state machine would remove are found with masks for all the events of
+ * the window at once, the kept ones compressed to the output, the map entries computed from the
+ * same masks. Handled so: CR LF (the CR dropped), a lone CR (kept), CSI sequences that end in
+ * the window (a parameter run found by a carry: adding the run's first bit to the parameter
+ * mask clears the run and sets the bit of its terminator), and a string sequence at the
+ * window's start. A window is cut before the first event it cannot resolve: a CR or an ESC in
+ * its last byte, a CSI that runs past it, a run of CRs, any other ESC sequence; the next window
+ * starts there. At such an event at the window's start, the state machine takes it: *ip stops
+ * there, the state untouched.
+ *
+ * The inner loop calls nothing (its constants stay in registers) and nothing in a window waits
+ * for the window before it but where it starts, which is 64 bytes on unless the window was cut
+ * (a branch, predicted). Without a map (gm NULL), entries go to a scratch array and are dropped.
+ */
+__attribute__((target(AVX512))) static int
+ground_avx512(struct scan_ansi *a, const uint8_t *in, size_t *ip, size_t n, uint8_t **op,
+    struct scan_gapmap *gm)
+{
+	static const uint8_t iota[64] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37,
+		38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58,
+		59, 60, 61, 62, 63 };
+	const __m512i esc = _mm512_set1_epi8(ESC), cr = _mm512_set1_epi8('\r');
+	const __m512i lf = _mm512_set1_epi8('\n'), lb = _mm512_set1_epi8('[');
+	const __m512i hi3 = _mm512_set1_epi8((char)0xe0), sp = _mm512_set1_epi8(0x20);
+	const __m512i at40 = _mm512_set1_epi8(0x40), fin_n = _mm512_set1_epi8(0x3e);
+	const __m512i pos = _mm512_loadu_si512(iota);
+	const uint64_t last = 1ull << 63;
+	uint64_t scratch_s[128], scratch_d[128];
+	uint64_t s = a->out_s, delta = a->delta, in_o = a->in_o;
+	uint64_t *ms = scratch_s, *md = scratch_d;
+	size_t i = *ip, k, mn = 0, mcap = 128;
+	uint8_t *o = *op;
+	int r = 0;
+
+	if (gm != NULL)
+		mn = gm->n;
+	for (;;) {
+		if (gm != NULL) {
+			gm->n = mn;
+			if ((r = gapmap_reserve(gm, 64)) != 0) {
+				mn = gm->n;
+				break;
+			}
+			ms = gm->s;
+			md = gm->d;
+			mn = gm->n;
+			mcap = gm->cap;
+		} else {
+			mn = 0;
+		}
+		while (n - i >= FAST_AHEAD && mcap - mn >= 64) {
+			__m512i v = _mm512_loadu_si512(in + i), tv, jv;
+			uint64_t e = _mm512_cmpeq_epi8_mask(v, esc);
+			uint64_t c = _mm512_cmpeq_epi8_mask(v, cr);
+			uint64_t par, fin, csi, body, term, stop, keep, gaps, d0 = in_o + i - s;
+			size_t x, ng;
+
+			if ((e | c) == 0) {
+				/* no event: stored as they are, an entry if bytes were removed */
+				_mm512_storeu_si512(o, v);
+				if (d0 != delta) {
+					delta = d0;
+					ms[mn] = s;
+					md[mn++] = d0;
+				}
+				i += 64;
+				o += 64;
+				s += 64;
+				continue;
+			}
+			/* parameters and intermediates 0x20-0x3F; finals 0x40-0x7E */
+			par = _mm512_cmpeq_epi8_mask(_mm512_and_si512(v, hi3), sp);
+			fin = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, at40), fin_n);
+			csi = e & (_mm512_cmpeq_epi8_mask(v, lb) >> 1);
+			body = par + ((csi << 2) & par);
+			term = (body | csi << 2) & ~par & fin;
+			body = par & ~body;
+			stop = (e & ~csi) | (c & (c << 1 | c >> 1 | last)) | (csi & last >> 1);
+			if (__builtin_expect((body & last) != 0, 0))
+				stop |= last >> __builtin_clzll(csi);
+			if (__builtin_expect(stop & 1, 0))
+				break;
+			keep = ~(csi | csi << 1 | body | term |
+			    (c & _mm512_cmpeq_epi8_mask(v, lf) >> 1)) & ((stop & -stop) - 1);
+			_mm512_storeu_si512(o, _mm512_maskz_compress_epi8(keep, v));
+			/*
+			 * A kept byte at window position j, the t-th kept byte, whose delta differs
+			 * from the kept byte's before it gets the entry (s + t, d0 + j - t): the
+			 * first 8 written whole (there is room), more one by one.
+			 */
+			gaps = keep & ~(keep << 1 | (d0 == delta));
+			tv = _mm512_maskz_compress_epi8(_pext_u64(gaps, keep), pos);
+			jv = _mm512_maskz_compress_epi8(gaps, pos);
+			tv = _mm512_cvtepu8_epi64(_mm512_castsi512_si128(tv));
+			jv = _mm512_cvtepu8_epi64(_mm512_castsi512_si128(jv));
+			_mm512_storeu_si512(ms + mn,
+			    _mm512_add_epi64(_mm512_set1_epi64((long long)s), tv));
+			jv = _mm512_sub_epi64(jv, tv);
+			_mm512_storeu_si512(md + mn,
+			    _mm512_add_epi64(_mm512_set1_epi64((long long)d0), jv));
+			ng = (size_t)__builtin_popcountll(gaps);
+			for (x = 8; x < ng; x++) {
+				uint64_t j = (uint64_t)__builtin_ctzll(_pdep_u64(1ull << x, gaps));
+				uint64_t t = (uint64_t)__builtin_popcountll(_bzhi_u64(keep,
+				    (unsigned int)j));
+
+				ms[mn + x] = s + t;
+				md[mn + x] = d0 + j - t;
+			}
+			mn += ng;
+			k = (size_t)__builtin_popcountll(keep);
+			if (keep != 0)
+				delta = d0 + (uint64_t)(63 - __builtin_clzll(keep)) + 1 - k;
+			o += k;
+			s += k;
+			if (__builtin_expect(stop == 0, 1)) {
+				i += 64;
+			} else {
+				k = (size_t)__builtin_ctzll(stop);
+				/* a branch, not a conditional move: the next load must not wait */
+				__asm__ volatile("" : "+r"(k));
+				i += k;
+			}
+		}
+		if (mcap - mn < 64)
+			continue; /* room for the map */
+		if (n - i < FAST_AHEAD)
+			break;
+		/* An event at the window's start: a string sequence, or the state machine. */
+		if (in[i] == ESC && (in[i + 1] == ']' || in[i + 1] == 'P' || in[i + 1] == 'X' ||
+		    in[i + 1] == '^' || in[i + 1] == '_') &&
+		    (k = str_len_avx512(in + i, n - i)) != 0) {
+			i += k;
+			continue;
+		}
+		break;
+	}
+	if (gm != NULL)
+		gm->n = mn;
+	a->out_s = s;
+	a->delta = delta;
+	*ip = i;
+	*op = o;
+	return r;
+}
+#endif
+
 static size_t (*plain_run)(const uint8_t *, size_t, size_t, uint8_t *) = plain_run_sse2;
+/* The ground state's fast path, NULL where the CPU has none: plain_run and the state machine. */
+static int (*ground_fast)(struct scan_ansi *, const uint8_t *, size_t *, size_t, uint8_t **,
+    struct scan_gapmap *);
+
+void
+scan_ansi_simd(int on)
+{
+	plain_run = plain_run_sse2;
+	ground_fast = NULL;
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	if (on && __builtin_cpu_supports("avx2"))
+		plain_run = plain_run_avx2;
+	if (on && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2") &&
+	    __builtin_cpu_supports("bmi2"))
+		ground_fast = ground_avx512;
+#else
+	(void)on;
+#endif
+}
 
 __attribute__((constructor)) static void
 plain_run_init(void)
 {
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2"))
-		plain_run = plain_run_avx2;
+	scan_ansi_simd(1);
 }
-#else
-#define plain_run plain_run_sse2
-#endif
 
 /*
  * A CSI sequence at in[i] (ESC '[') that ends inside in[0, n): where the ground state resumes
@@ -315,9 +543,17 @@ scan_ansi_filter(struct scan_ansi *a, const uint8_t *in, size_t n, uint8_t *out,
 	int r;
 
 	while (i < n) {
-		uint8_t b = in[i];
+		uint8_t b;
 		size_t stop;
 
+		if (a->st == ANSI_GROUND && a->ncr == 0 && ground_fast != NULL &&
+		    n - i >= FAST_AHEAD) {
+			if ((r = ground_fast(a, in, &i, n, &o, gm)) != 0)
+				return r;
+			if (i == n)
+				break; /* a string sequence ended the input */
+		}
+		b = in[i];
 		if (a->st != ANSI_GROUND) {
 			if (seq_byte(a, b))
 				i++;
@@ -354,7 +590,7 @@ scan_ansi_filter(struct scan_ansi *a, const uint8_t *in, size_t n, uint8_t *out,
 			continue;
 		}
 		/* A plain run up to the next ESC or CR, copied as it is scanned. */
-		if ((r = kept_at(a, a->in_o + i, gm)) != 0)
+		if ((r = kept_at(a, a->in_o + i, a->out_s, gm)) != 0)
 			return r;
 		stop = plain_run(in, i, n, o);
 		o += stop - i;
