@@ -391,6 +391,12 @@ ground_avx512(struct scan_ansi *a, const uint8_t *in, size_t *ip, size_t n, uint
 			uint64_t par, fin, csi, body, term, stop, keep, gaps, d0 = in_o + i - s;
 			size_t x, ng;
 
+			/*
+			 * Input read from memory (a large buffer fed in pieces) kept the loop
+			 * waiting with the hardware prefetcher alone. A hint: past the input (or
+			 * an unmapped page) it does nothing.
+			 */
+			_mm_prefetch((const char *)in + i + 2048, _MM_HINT_T0);
 			if ((e | c) == 0) {
 				/* no event: stored as they are, an entry if bytes were removed */
 				_mm512_storeu_si512(o, v);
