@@ -493,26 +493,26 @@ static int (*ground_fast)(struct scan_ansi *, const uint8_t *, size_t *, size_t,
     struct scan_gapmap *);
 
 void
-scan_ansi_simd(int on)
+scan_ansi_simd(int level)
 {
 	plain_run = plain_run_sse2;
 	ground_fast = NULL;
 #if defined(__x86_64__) && defined(__GNUC__)
 	__builtin_cpu_init();
-	if (on && __builtin_cpu_supports("avx2"))
+	if (level >= 1 && __builtin_cpu_supports("avx2"))
 		plain_run = plain_run_avx2;
-	if (on && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2") &&
-	    __builtin_cpu_supports("bmi2"))
+	if (level >= 2 && __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi2"))
 		ground_fast = ground_avx512;
 #else
-	(void)on;
+	(void)level;
 #endif
 }
 
 __attribute__((constructor)) static void
 plain_run_init(void)
 {
-	scan_ansi_simd(1);
+	scan_ansi_simd(2);
 }
 
 /*

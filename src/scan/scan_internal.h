@@ -179,10 +179,11 @@ void scan_gapmap_prune(struct scan_gapmap *gm, uint64_t keep_s);
  */
 size_t scan_ansi_seq_len(const uint8_t *p, size_t n);
 /*
- * The filter's vector paths (chosen at start-up from what the CPU has) on, or off: the portable
- * path only. For tests and benchmarks; not thread-safe.
+ * The filter's vector paths, of those the CPU has, up to level: 0 the portable path only (SSE2),
+ * 1 AVX2 at most, 2 all (AVX-512, what start-up chooses). For tests and benchmarks; not
+ * thread-safe.
  */
-void scan_ansi_simd(int on);
+void scan_ansi_simd(int level);
 
 /* ---- fingerprints ------------------------------------------------------------------------ */
 extern const uint8_t SCAN_DELIM[256];

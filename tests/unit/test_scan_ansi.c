@@ -7,7 +7,7 @@
  * original offset for every output byte (scan_gapmap_orig), a minimal offset map (no entry that
  * does not change the delta, none past the output) and the same scan_ansi_unresolved after every
  * feed; without a map, the same output bytes; pruned, the same offsets from the pruning point on.
- * Run with the vector fast path the CPU has and with the portable path.
+ * Run with every path the CPU has: the AVX-512 windows, AVX2 runs and the portable (SSE2) path.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -417,12 +417,21 @@ test_filter_vs_reference(void **state)
 }
 
 static void
+test_filter_avx2_vs_reference(void **state)
+{
+	(void)state;
+	scan_ansi_simd(1); /* what a CPU without AVX-512 runs */
+	run_all();
+	scan_ansi_simd(2);
+}
+
+static void
 test_filter_portable_vs_reference(void **state)
 {
 	(void)state;
 	scan_ansi_simd(0);
 	run_all();
-	scan_ansi_simd(1);
+	scan_ansi_simd(2);
 }
 
 int
@@ -430,6 +439,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filter_vs_reference),
+		cmocka_unit_test(test_filter_avx2_vs_reference),
 		cmocka_unit_test(test_filter_portable_vs_reference),
 	};
 
