@@ -46,7 +46,7 @@ live() {
 			</dev/null >"$VT_TMP/live.out" 2>"$VT_TMP/live.err" &
 	fi
 	pid=$!
-	for _ in $(seq 1 200); do
+	for _ in $(seq 1 600); do
 		grep -q 'ready' "$VT_TMP/live.out" 2>/dev/null && break
 		sleep 0.05
 	done
