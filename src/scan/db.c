@@ -643,6 +643,168 @@ ending_run(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
 	rt->run_end = (uint8_t)strlen(rt->hs_ending);
 }
 
+/* Adds c (and its other case when fold) to set. */
+static void
+set_add(uint8_t set[static 32], unsigned int c, int fold)
+{
+	set[c >> 3] |= (uint8_t)(1u << (c & 7));
+	if (fold && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+		c ^= 0x20;
+		set[c >> 3] |= (uint8_t)(1u << (c & 7));
+	}
+}
+
+/* ORs into set the bytes PCRE2 matches with the one-byte atom p[0 .. l); -1 if it cannot tell. */
+static int
+set_atom(const char *p, size_t l, int fold, uint8_t set[static 32])
+{
+	uint8_t a[32];
+	size_t i;
+
+	if (lead_set(p, l, fold ? PCRE2_CASELESS : 0, a) != 0)
+		return -1;
+	for (i = 0; i < 32; i++)
+		set[i] |= a[i];
+	return 0;
+}
+
+/*
+ * Every byte that any atom of p[0 .. t) can consume (a superset of the bytes of its matches):
+ * classes, escapes and literals, with groups, alternation, quantifiers and zero-width assertions
+ * read as nothing. -1 for any syntax not read here (backreferences, lookarounds, inline options
+ * other than "(?i:", \Q, \p, POSIX classes, ...): the caller then assumes nothing.
+ */
+static int
+atom_union(const char *p, size_t t, int fold, uint8_t set[static 32])
+{
+	size_t i = 0, e;
+
+	memset(set, 0, 32);
+	while (i < t) {
+		const char c = p[i];
+
+		if (c == '\\') {
+			const char d = i + 1 < t ? p[i + 1] : '\0';
+
+			if (d == '\0')
+				return -1;
+			if (strchr("bBAzZG", d) != NULL) {
+				i += 2; /* zero-width */
+			} else if (strchr("dDwWsShHvVnrtfea", d) != NULL) {
+				if (set_atom(p + i, 2, fold, set) != 0)
+					return -1;
+				i += 2;
+			} else if (d == 'x') {
+				for (e = i + 2; e < t && e < i + 4 && strchr("0123456789abcdefABCDEF",
+				    p[e]) != NULL && p[e] != '\0'; e++)
+					;
+				if (e == i + 2 || set_atom(p + i, e - i, fold, set) != 0)
+					return -1;
+				i = e;
+			} else if (!((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') ||
+			    (d >= '0' && d <= '9'))) {
+				set_add(set, (uint8_t)d, fold); /* an escaped punctuation byte */
+				i += 2;
+			} else {
+				return -1;
+			}
+		} else if (c == '[') {
+			if ((e = class_end(p, i)) == 0 || e > t)
+				return -1;
+			if (memmem(p + i + 1, e - i - 1, "[:", 2) != NULL)
+				return -1; /* a POSIX class: class_end does not read it */
+			if (set_atom(p + i, e - i, fold, set) != 0)
+				return -1;
+			i = e;
+		} else if (c == '(') {
+			if (strncmp(p + i, "(?:", 3) == 0) {
+				i += 3;
+			} else if (strncmp(p + i, "(?i:", 4) == 0) {
+				fold = 1; /* from here on, and before: a superset either way */
+				i += 4;
+			} else if (i + 1 < t && p[i + 1] == '?') {
+				return -1;
+			} else {
+				i++;
+			}
+		} else if (c == '{') {
+			for (e = i + 1; e < t && ((p[e] >= '0' && p[e] <= '9') || p[e] == ','); e++)
+				;
+			if (e < t && p[e] == '}' && e > i + 1 && p[i + 1] != ',') {
+				i = e + 1; /* a quantifier */
+			} else {
+				set_add(set, '{', fold);
+				i++;
+			}
+		} else if (c == '.') {
+			memset(set, 0xff, 32);
+			i++;
+		} else if (strchr(")|*+?^$", c) != NULL) {
+			i++;
+		} else {
+			set_add(set, (uint8_t)c, fold);
+			i++;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A pattern "X E" whose last top-level piece E is a group of at most 8 bytes (an ending such as
+ * E_B64PAD, E_B64URL) after a whole piece X, when X's bytes are a small set (rt->in_set: the
+ * bytes any atom of X can consume; fewer than 200 of the 256): every match [s, e) has its bytes
+ * [s, e - in_w) in the set, so an end whose [start, e - in_w) holds another byte is not tried
+ * from a candidate's start (scan.c rule_finalize): the ends of a later blob within max_len,
+ * each of which cost a failing anchored match over the earlier blob (PKCS#12, base64 PEM).
+ * (Bounding the start search the same way, walking back from the end over the set, cost more
+ * than it saved: measured, dropped.)
+ */
+static void
+inner_set(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *ce = NULL;
+	size_t n = strlen(p), i, g = 0, gc = 0, nb = 0;
+	int depth = 0, c;
+	uint8_t set[32];
+
+	if ((hs_flags & ~(unsigned int)HS_FLAG_CASELESS) != 0 || n < 2 || p[n - 1] != ')')
+		return;
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\\') {
+			i++;
+		} else if (p[i] == '[') {
+			if ((i = class_end(p, i)) == 0)
+				return;
+			i--;
+		} else if (p[i] == '(') {
+			if (depth++ == 0)
+				g = i;
+		} else if (p[i] == ')') {
+			if (--depth == 0)
+				gc = i;
+		}
+	}
+	if (depth != 0 || g == 0 || gc != n - 1 || !whole_piece(p, g) ||
+	    atom_union(p, g, (hs_flags & HS_FLAG_CASELESS) != 0, set) != 0)
+		return;
+	for (c = 0; c < 256; c++)
+		nb += set[c >> 3] >> (c & 7) & 1;
+	if (nb >= 200)
+		return;
+	if (hs_expression_info(p + g, HS_FLAG_ALLOWEMPTY, &info, &ce) != HS_SUCCESS) {
+		if (ce != NULL)
+			hs_free_compile_error(ce);
+		return;
+	}
+	if (info->max_width <= 8) {
+		memcpy(rt->in_set, set, 32);
+		rt->in_w = (uint8_t)info->max_width;
+		rt->in_on = 1;
+	}
+	free(info);
+}
+
 static int
 check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
     char err[static SCAN_ERR_MAX])
@@ -718,6 +880,7 @@ check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
 	pem_ending(ru->pattern, ru->hs_flags, rt);
 	pad_ending(ru->pattern, ru->hs_flags, rt);
 	ending_run(ru->pattern, ru->hs_flags, rt);
+	inner_set(ru->pattern, ru->hs_flags, rt);
 	rt->re = pcre2_compile((PCRE2_SPTR)search, PCRE2_ZERO_TERMINATED,
 	    pcre_flags(ru->hs_flags), &ecode, &eoff, NULL);
 	if (rt->re == NULL) {

@@ -466,15 +466,30 @@ rule_finalize(struct scan_stream *s, size_t r)
 {
 	const struct scan_rule *ru = &s->db->rules[r];
 	struct rule_st *st = &s->rs[r];
-	uint64_t cs = st->cs, ce = st->first, maxl = s->db->rt[r].span;
+	const struct scan_rule_rt *rt = &s->db->rt[r];
+	uint64_t cs = st->cs, ce = st->first, maxl = rt->span, reach = cs;
 	size_t n, off = 0, len, i, j;
-	int ok = 1, rc = 0;
+	int ok = 1, rc = 0, walked = 0;
 
 	for (i = st->ne; i > 0; i--) {
 		uint64_t e = st->e[i - 1];
 
 		if (e <= ce)
 			break;
+		if (rt->in_on && e - cs > rt->in_w) {
+			/*
+			 * [cs, e - in_w) must be in in_set (db.c inner_set): reach is the first byte
+			 * from cs that is not, found once (the ends come from the largest down)
+			 */
+			if (!walked) {
+				while (reach < e - rt->in_w &&
+				    (rt->in_set[*at(s, reach) >> 3] >> (*at(s, reach) & 7) & 1))
+					reach++;
+				walked = 1;
+			}
+			if (e - rt->in_w > reach)
+				continue;
+		}
 		if (e - cs <= maxl && rule_spans(s, r, cs, e)) {
 			ce = e;
 			break;

@@ -96,6 +96,13 @@ struct scan_rule_rt {
 	 */
 	uint8_t run_min, run_end;
 	uint8_t run_set[32];
+	/*
+	 * db.c inner_set: every match [s, e) has its bytes [s, e - in_w) in in_set (the bytes any
+	 * atom before the pattern's short last group can consume): rule_finalize does not try an
+	 * end past the first byte outside it. in_on 0: no such set.
+	 */
+	uint8_t in_on, in_w;
+	uint8_t in_set[32];
 };
 
 enum scan_tail {

@@ -734,6 +734,9 @@ test_rules_tails(void **state)
 		fail_msg("scan_db_open_rules: %s", err);
 	/* the two are compiled differently (a tail's trigger queue is part of the stream) */
 	assert_int_not_equal(scan_db_stream_size(db), scan_db_stream_size(whole));
+	/* db.c scheme_start: t-userinfo's scheme is read in C, t-userinfo-pg's is not */
+	assert_int_equal(db->rt[2].sch_max, 24);
+	assert_int_equal(db->rt[3].sch_max, 0);
 	both_ways(db, whole, TAIL_RULES, VT_NELEM(TAIL_RULES), 20, t, n, nbyte, cuts, "tails");
 	free(cuts);
 	free(t);
@@ -1013,6 +1016,9 @@ test_rules_pad_ending(void **state)
 		;
 	assert_true(i < dflt->nrules);
 	assert_string_equal(dflt->rt[i].hs_ending, "==");
+	/* db.c ending_run: the 86 base64 bytes before "==" are required before a start search */
+	assert_int_equal(db->rt[0].run_min, 86);
+	assert_int_equal(dflt->rt[i].run_min, 86);
 	both_ways(db, whole, ending, 1, 100, t, n, nbyte, cuts, "pad");
 	/* "e" | "=vj4grt8o21lv1;Ac" | the rest: Vectorscan 5.4.9 alone reports nothing */
 	cuts[0] = 1;
@@ -1028,6 +1034,90 @@ test_rules_pad_ending(void **state)
 	scan_db_free(db);
 	scan_db_free(whole);
 	scan_db_free(dflt);
+}
+
+/*
+ * db.c inner_set: a candidate is not tried against an end past the first byte outside the bytes
+ * its pattern can hold before its last group. Compiled as written and in a group (db.c does not
+ * recognise it: every end is tried), the raw matches must be the same, one-shot, in random
+ * pieces and byte by byte, on base64 and JWT-like runs of every length, paddings, dots and
+ * separators packed within max_len of each other. (A third rule with several ends per start,
+ * "\\bx[a-z.]{2,}(?:\\.|;)", would test the reach's edge, but Vectorscan 5.4.9 loses some of
+ * its matches fed in pieces, depending on the buffer's address alignment: not usable here.)
+ */
+#define T_P12 "\\bMI[IJKL][A-Za-z0-9+/]{2}IBAz[A-Za-z0-9+/]{20,}" \
+	"(?:==|=(?:[^=]|\\z)|[^A-Za-z0-9+/=]|\\z)"
+#define T_JWT "\\beyJ[A-Za-z0-9_-]{4,}\\.eyJ[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]{8,}" \
+	"(?:[^A-Za-z0-9_-]|\\z)"
+
+static uint8_t *
+inner_text(size_t n)
+{
+	static const char *const piece[] = { "MIIab", " MIJxyIBAz", "=MILr+IBAz", "\nMIIabIBAz",
+		"IBAz", "eyJ", " eyJhbGci", ".", ".eyJ", "-", "_", "=", "==", "===", " ", "\n", ";",
+		"\"", "MI" };
+	static const char b64[] = "ABCabcxyzXYZ0189+/";
+	static const char b64url[] = "ABCabcxyzXYZ0189_-";
+	uint8_t *t = malloc(n);
+	size_t o = 0;
+	const char *p;
+
+	assert_non_null(t);
+	while (o < n) {
+		switch (tail_next(4)) {
+		case 0: /* a JWT-like token, its parts around their bounds */
+			tail_put(t, &o, n, " eyJ", 4);
+			tail_rand(t, &o, n, b64url, tail_next(12));
+			tail_put(t, &o, n, ".eyJ", 4);
+			tail_rand(t, &o, n, b64url, tail_next(6));
+			tail_put(t, &o, n, ".", 1);
+			tail_rand(t, &o, n, b64url, tail_next(24));
+			break;
+		case 1: /* a PKCS#12-like blob */
+			tail_put(t, &o, n, "\nMIIabIBAz", 10);
+			tail_rand(t, &o, n, b64, tail_next(4) == 0 ? tail_next(600) : tail_next(40));
+			break;
+		default:
+			p = piece[tail_next(VT_NELEM(piece))];
+			tail_put(t, &o, n, p, strlen(p));
+			tail_rand(t, &o, n, tail_next(2) ? b64 : b64url, tail_next(4) == 0 ?
+			    tail_next(200) : tail_next(30));
+		}
+	}
+	return t;
+}
+
+static void
+test_rules_inner_set(void **state)
+{
+	static const struct scan_rule as_is[] = {
+		{ "t-p12", "", SCAN_SEV_LOW, T_P12, 0, 600, NULL, tail_pos, NULL },
+		{ "t-jwt", "", SCAN_SEV_LOW, T_JWT, 0, 400, NULL, tail_pos, NULL },
+	};
+	static const struct scan_rule grouped[] = {
+		{ "t-p12", "", SCAN_SEV_LOW, "(?:" T_P12 ")", 0, 600, NULL, tail_pos, NULL },
+		{ "t-jwt", "", SCAN_SEV_LOW, "(?:" T_JWT ")", 0, 400, NULL, tail_pos, NULL },
+	};
+	struct scan_db *db = NULL, *whole = NULL;
+	char err[SCAN_ERR_MAX];
+	const size_t n = 300000, nbyte = 20000;
+	size_t *cuts = malloc(n * sizeof(*cuts));
+	uint8_t *t = inner_text(n);
+
+	(void)state;
+	assert_non_null(cuts);
+	if (scan_db_open_rules(as_is, 2, &db, err) != 0 ||
+	    scan_db_open_rules(grouped, 2, &whole, err) != 0)
+		fail_msg("scan_db_open_rules: %s", err);
+	assert_true(db->rt[0].in_on && db->rt[1].in_on);
+	assert_int_equal(db->rt[0].in_w, 2);
+	assert_int_equal(db->rt[1].in_w, 1);
+	assert_false(whole->rt[0].in_on || whole->rt[1].in_on);
+	both_ways(db, whole, as_is, 2, 100, t, n, nbyte, cuts, "inner set");
+	free(cuts);
+	free(t);
+	scan_db_free(db);
+	scan_db_free(whole);
 }
 
 /* ---- ANSI and CRLF ---------------------------------------------------------------------------- */
@@ -1697,6 +1787,7 @@ main(void)
 		cmocka_unit_test(test_rules_head_lines),
 		cmocka_unit_test(test_rules_pem_endings),
 		cmocka_unit_test(test_rules_pad_ending),
+		cmocka_unit_test(test_rules_inner_set),
 		cmocka_unit_test(test_ansi_inside_and_around),
 		cmocka_unit_test(test_ansi_long_sequences),
 		cmocka_unit_test(test_fp_compute),
