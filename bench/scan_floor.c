@@ -109,10 +109,14 @@ filter_alone(const uint8_t *in, size_t n, uint8_t *out, size_t *m)
 	return best;
 }
 
-/* Vectorscan alone over the filtered bytes, best of RUNS; *matches of the last run. */
+/*
+ * Vectorscan alone over the filtered bytes, through the build of its scan code the engine uses
+ * (db.c scan_hs), best of RUNS; *matches of the last run.
+ */
 static double
 hs_alone(const hs_database_t *db, const uint8_t *b, size_t m, size_t n_orig, uint64_t *matches)
 {
+	const struct scan_hs_api *api = scan_hs();
 	hs_scratch_t *scratch = NULL;
 	double best = 0;
 	int run;
@@ -125,12 +129,12 @@ hs_alone(const hs_database_t *db, const uint8_t *b, size_t m, size_t n_orig, uin
 		double t0 = now(), t;
 		size_t i;
 
-		if (hs_open_stream(db, 0, &st) != HS_SUCCESS)
+		if (api->open_stream(db, 0, &st) != HS_SUCCESS)
 			exit(1);
 		for (i = 0; i < m; i += SCAN_BLOCK)
-			(void)hs_scan_stream(st, (const char *)b + i,
+			(void)api->scan_stream(st, (const char *)b + i,
 			    (unsigned int)(m - i < SCAN_BLOCK ? m - i : SCAN_BLOCK), 0, scratch, count, &c);
-		(void)hs_close_stream(st, scratch, count, &c);
+		(void)api->close_stream(st, scratch, count, &c);
 		t = now() - t0;
 		if ((double)n_orig / 1e6 / t > best)
 			best = (double)n_orig / 1e6 / t;
@@ -140,7 +144,10 @@ hs_alone(const hs_database_t *db, const uint8_t *b, size_t m, size_t n_orig, uin
 	return best;
 }
 
-/* Compiles a SET file ("rule-id<TAB>expression" lines; # comments) in streaming mode. */
+/*
+ * Compiles a SET file ("rule-id<TAB>expression" lines; # comments) in streaming mode, for the
+ * platform db.c compiles the engine's database for.
+ */
 static hs_database_t *
 compile_set(const char *path, unsigned int *nexpr)
 {
@@ -150,7 +157,14 @@ compile_set(const char *path, unsigned int *nexpr)
 	unsigned int ids[SETS_MAX], k = 0;
 	hs_database_t *db = NULL;
 	hs_compile_error_t *ce = NULL;
+	hs_platform_info_t plat;
 
+	if (hs_populate_platform(&plat) != HS_SUCCESS)
+		exit(1);
+	if (scan_hs()->pinned) {
+		plat.cpu_features = 0;
+		plat.tune = HS_TUNE_FAMILY_GENERIC;
+	}
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
@@ -162,7 +176,7 @@ compile_set(const char *path, unsigned int *nexpr)
 		ids[k] = k;
 		k++;
 	}
-	if (hs_compile_multi(expr, NULL, ids, k, HS_MODE_STREAM, NULL, &db, &ce) != HS_SUCCESS) {
+	if (hs_compile_multi(expr, NULL, ids, k, HS_MODE_STREAM, &plat, &db, &ce) != HS_SUCCESS) {
 		fprintf(stderr, "scan_floor: %s: expression %d: %s\n", path, ce->expression,
 		    ce->message);
 		exit(1);
@@ -196,8 +210,8 @@ main(int argc, char **argv)
 	if ((f = malloc(n + SCAN_CR_RUN_MAX)) == NULL)
 		return 1;
 	fr = filter_alone(in, n, f, &m);
-	printf("scan_floor: %.0f MB corpus, %.0f MB after the filter\n", (double)n / 1e6,
-	    (double)m / 1e6);
+	printf("scan_floor: %.0f MB corpus, %.0f MB after the filter; Vectorscan's %s build\n",
+	    (double)n / 1e6, (double)m / 1e6, scan_hs()->build);
 	printf("scan_floor: filter alone: %.0f MB/s\n", fr);
 	r = hs_alone(sdb->hs, f, m, n, &c);
 	printf("scan_floor: Vectorscan alone, engine database (%zu rules): %.0f MB/s, %.0f "

@@ -9,6 +9,7 @@
  */
 #include "scan/scan_internal.h"
 
+#include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -909,6 +910,65 @@ check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
 	return r;
 }
 
+/* ---- which build of Vectorscan's scan code ------------------------------------------------- */
+static struct scan_hs_api hs_api;
+static int hs_pin = 1;
+static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
+
+static void
+hs_api_init(void)
+{
+	void *o = NULL, *sc = NULL, *c = NULL, *z = NULL;
+
+	hs_api.open_stream = hs_open_stream;
+	hs_api.scan_stream = hs_scan_stream;
+	hs_api.close_stream = hs_close_stream;
+	hs_api.stream_size = hs_stream_size;
+	hs_api.pinned = 0;
+	hs_api.build = "the library's choice";
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	if (!hs_pin || !__builtin_cpu_supports("sse4.2") || !__builtin_cpu_supports("popcnt"))
+		return;
+	/*
+	 * A fat libhs exports each build's entry points under its name; the public ones pick the
+	 * widest the CPU has. All four or none: the stream's layout is the same in every build, but
+	 * one stream is never handed to two of them.
+	 */
+	if ((o = dlsym(RTLD_DEFAULT, "corei7_hs_open_stream")) == NULL ||
+	    (sc = dlsym(RTLD_DEFAULT, "corei7_hs_scan_stream")) == NULL ||
+	    (c = dlsym(RTLD_DEFAULT, "corei7_hs_close_stream")) == NULL ||
+	    (z = dlsym(RTLD_DEFAULT, "corei7_hs_stream_size")) == NULL)
+		return;
+	*(void **)&hs_api.open_stream = o;
+	*(void **)&hs_api.scan_stream = sc;
+	*(void **)&hs_api.close_stream = c;
+	*(void **)&hs_api.stream_size = z;
+	hs_api.pinned = 1;
+	hs_api.build = "SSE4.2";
+#else
+	(void)o;
+	(void)sc;
+	(void)c;
+	(void)z;
+#endif
+}
+
+const struct scan_hs_api *
+scan_hs(void)
+{
+	VT_ASSERT(pthread_once(&hs_once, hs_api_init) == 0);
+	return &hs_api;
+}
+
+void
+scan_hs_pin(int on)
+{
+	hs_pin = on;
+	(void)scan_hs();
+	hs_api_init();
+}
+
 int
 scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out,
     char err[static SCAN_ERR_MAX])
@@ -918,6 +978,7 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 	char **trigs = NULL;
 	unsigned int *flags = NULL, *ids = NULL, lead_max;
 	hs_compile_error_t *ce = NULL;
+	hs_platform_info_t plat;
 	size_t i;
 	int r = VT_ERR_INTERNAL;
 
@@ -929,6 +990,13 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 	}
 	db = xcalloc(1, sizeof(*db));
 	VT_ASSERT(pthread_mutex_init(&db->lock, NULL) == 0);
+	db->api = scan_hs();
+	if (db->api->pinned) {
+		/* every build of the scan code runs a database made for no CPU features */
+		VT_ASSERT(hs_populate_platform(&plat) == HS_SUCCESS);
+		plat.cpu_features = 0;
+		plat.tune = HS_TUNE_FAMILY_GENERIC;
+	}
 	db->rules = rules;
 	db->nrules = n;
 	db->rt = xcalloc(n == 0 ? 1 : n, sizeof(*db->rt));
@@ -973,8 +1041,8 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 			flags[i] = rules[i].hs_flags;
 			ids[i] = (unsigned int)i;
 		}
-		if (hs_compile_multi(pats, flags, ids, (unsigned int)n, HS_MODE_STREAM, NULL, &db->hs,
-		    &ce) != HS_SUCCESS) {
+		if (hs_compile_multi(pats, flags, ids, (unsigned int)n, HS_MODE_STREAM,
+		    db->api->pinned ? &plat : NULL, &db->hs, &ce) != HS_SUCCESS) {
 			if (ce != NULL && ce->expression >= 0 && (size_t)ce->expression < n)
 				snprintf(err, SCAN_ERR_MAX, "rule %s: %s",
 				    rules[ce->expression].id, ce->message);
@@ -984,7 +1052,7 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 			r = VT_ERR_INTERNAL;
 			goto out;
 		}
-		if (hs_stream_size(db->hs, &db->hs_stream_bytes) != HS_SUCCESS ||
+		if (db->api->stream_size(db->hs, &db->hs_stream_bytes) != HS_SUCCESS ||
 		    hs_alloc_scratch(db->hs, &db->proto) != HS_SUCCESS) {
 			snprintf(err, SCAN_ERR_MAX, "vectorscan: cannot size the database");
 			r = VT_ERR_INTERNAL;

@@ -1282,8 +1282,8 @@ block(struct scan_stream *s, size_t off, size_t k)
 	/* triggers that waited for these bytes first: their ends precede the block's */
 	if (s->tails_waiting > 0 && (r = tails_run(s, 0, 0)) != 0)
 		return r;
-	if (s->hs != NULL && hs_scan_stream(s->hs, (const char *)s->hb + off, (unsigned int)k, 0,
-	    s->scratch, on_hs_match, s) != HS_SUCCESS && s->err == 0)
+	if (s->hs != NULL && s->db->api->scan_stream(s->hs, (const char *)s->hb + off,
+	    (unsigned int)k, 0, s->scratch, on_hs_match, s) != HS_SUCCESS && s->err == 0)
 		return VT_ERR_INTERNAL;
 	if (s->err != 0)
 		return s->err;
@@ -1354,7 +1354,7 @@ scan_stream_open(const struct scan_db *db, const struct scan_fpset *fps, struct 
 		goto out;
 	if ((s->md = pcre2_match_data_create(1, NULL)) == NULL)
 		goto out;
-	if (db->hs != NULL && hs_open_stream(db->hs, 0, &s->hs) != HS_SUCCESS) {
+	if (db->hs != NULL && db->api->open_stream(db->hs, 0, &s->hs) != HS_SUCCESS) {
 		r = VT_ERR_INTERNAL;
 		goto out;
 	}
@@ -1536,7 +1536,8 @@ finish(struct scan_stream *s)
 		hs_stream_t *h = s->hs;
 
 		s->hs = NULL;
-		if (hs_close_stream(h, s->scratch, on_hs_match, s) != HS_SUCCESS && s->err == 0)
+		if (s->db->api->close_stream(h, s->scratch, on_hs_match, s) != HS_SUCCESS &&
+		    s->err == 0)
 			return VT_ERR_INTERNAL;
 		if (s->err != 0)
 			return s->err;
@@ -1562,7 +1563,7 @@ stream_free(struct scan_stream *s)
 	size_t r;
 
 	if (s->hs != NULL)
-		(void)hs_close_stream(s->hs, NULL, NULL, NULL);
+		(void)s->db->api->close_stream(s->hs, NULL, NULL, NULL);
 	for (r = 0; s->rs != NULL && r < s->db->nrules; r++)
 		free(s->rs[r].e);
 	for (r = 0; s->ts != NULL && r < s->db->ntails; r++)

@@ -117,6 +117,7 @@ struct scan_db {
 	size_t nrules;
 	struct scan_rule_rt *rt;
 	hs_database_t *hs;      /* NULL when there are no rules (fingerprints only) */
+	const struct scan_hs_api *api; /* the build of Vectorscan's scan code hs was made for */
 	size_t hs_stream_bytes;
 	unsigned int max_len;   /* max over rules of max_len */
 	pcre2_match_context *mctx;
@@ -132,6 +133,29 @@ struct scan_db {
 
 hs_scratch_t *scan_db_scratch_get(const struct scan_db *db);
 void scan_db_scratch_put(const struct scan_db *db, hs_scratch_t *s);
+
+/*
+ * Vectorscan's stream calls, through the build of its scan code scan_hs() chose once: the SSE4.2
+ * one ("corei7_hs_*") when the library exports it (Debian's multi-CPU libvectorscan5 does) and
+ * the CPU has SSE4.2, else the library's own choice (pinned 0). Vectorscan 5.4.9's AVX2 and
+ * AVX-512 builds lose matches its SSE4.2 build reports, some depending on the buffer's address
+ * (docs/scanner.md, Limits); a database for the pinned build is compiled for no CPU features.
+ */
+struct scan_hs_api {
+	hs_error_t (*open_stream)(const hs_database_t *, unsigned int, hs_stream_t **);
+	hs_error_t (*scan_stream)(hs_stream_t *, const char *, unsigned int, unsigned int,
+	    hs_scratch_t *, match_event_handler, void *);
+	hs_error_t (*close_stream)(hs_stream_t *, hs_scratch_t *, match_event_handler, void *);
+	hs_error_t (*stream_size)(const hs_database_t *, size_t *);
+	int pinned;
+	const char *build;      /* "SSE4.2", or "the library's choice" */
+};
+const struct scan_hs_api *scan_hs(void);
+/*
+ * Tests only, before any database is compiled: 0 = the library's own choice (to show what the
+ * pinning prevents), 1 = pinned when possible (the default). Not thread-safe.
+ */
+void scan_hs_pin(int on);
 
 /* ---- ANSI escape / CR filter and the offset map ------------------------------------------- */
 /*
