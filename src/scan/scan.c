@@ -1006,19 +1006,15 @@ on_hs_match(unsigned int id, unsigned long long from, unsigned long long to, uns
 }
 
 /* ---- fingerprints --------------------------------------------------------------------------- */
-/* A token [ts, te) ended: SipHash it and note the values the fingerprint set anchors there. */
+/* A token [ts, te) whose slot key passed the bloom bit: note the values the set anchors there. */
 static int
-token_done(struct scan_stream *s, uint64_t k0, uint64_t k1, uint64_t ts, uint64_t te)
+token_hit(struct scan_stream *s, uint64_t key, uint64_t ts, uint64_t te)
 {
 	const struct scan_fpset *f = s->fps;
-	uint64_t n = te - ts, key;
+	uint64_t n = te - ts;
 	size_t mask, i;
 	int r;
 
-	key = scan_fp_slotkey(scan_siphash24(k0, k1, at(s, ts), (size_t)n));
-	i = scan_fp_bloom_bit(f, key);
-	if (((f->bloom[i / 64] >> (i % 64)) & 1) == 0)
-		return 0;
 	mask = f->nslots - 1;
 	for (i = (size_t)key & mask; f->slot_key[i] != 0; i = (i + 1) & mask) {
 		const struct scan_fp_entry *e;
@@ -1043,6 +1039,165 @@ token_done(struct scan_stream *s, uint64_t k0, uint64_t k1, uint64_t ts, uint64_
 	return 0;
 }
 
+/* The bloom bit of a token's slot key: 0 when the set holds no such key. */
+static inline int
+bloom_has(const struct scan_fpset *f, uint64_t key)
+{
+	size_t i = scan_fp_bloom_bit(f, key);
+
+	return (int)((f->bloom[i / 64] >> (i % 64)) & 1);
+}
+
+/* A token [ts, te) ended: SipHash it and note the values the fingerprint set anchors there. */
+static int
+token_done(struct scan_stream *s, uint64_t k0, uint64_t k1, uint64_t ts, uint64_t te)
+{
+	uint64_t key = scan_fp_slotkey(scan_siphash24(k0, k1, at(s, ts), (size_t)(te - ts)));
+
+	if (!bloom_has(s->fps, key))
+		return 0;
+	return token_hit(s, key, ts, te);
+}
+
+/*
+ * SipHash-2-4 of up to SCAN_SIP_LANES strings base[off[l] ..] at once. The scalar path hashes
+ * them one by one; the AVX-512F one in 8 lanes of 64 bits, block by block (gathered), a lane's
+ * state updated only while it has blocks (masked), its last block (the tail bytes, read as the
+ * string's last 8, and the length) built first. A string shorter than 8 bytes (never a token) or
+ * of SIP_VEC_MAX bytes or more (it would make every lane wait for its blocks) is hashed alone.
+ */
+#define SIP_VEC_MAX 64
+
+static void
+sip_batch_scalar(uint64_t k0, uint64_t k1, const uint8_t *base, const size_t *off,
+    const size_t *n, size_t cnt, uint64_t *out)
+{
+	size_t l;
+
+	for (l = 0; l < cnt; l++)
+		out[l] = scan_siphash24(k0, k1, base + off[l], n[l]);
+}
+
+static void (*sip_batch)(uint64_t, uint64_t, const uint8_t *, const size_t *, const size_t *,
+    size_t, uint64_t *) = sip_batch_scalar;
+
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__LP64__)
+#include <immintrin.h>
+
+#define SIP_ROUND_X8                                                                           \
+	do {                                                                                   \
+		v0 = _mm512_add_epi64(v0, v1); v1 = _mm512_rol_epi64(v1, 13);                  \
+		v1 = _mm512_xor_si512(v1, v0); v0 = _mm512_rol_epi64(v0, 32);                  \
+		v2 = _mm512_add_epi64(v2, v3); v3 = _mm512_rol_epi64(v3, 16);                  \
+		v3 = _mm512_xor_si512(v3, v2);                                                 \
+		v0 = _mm512_add_epi64(v0, v3); v3 = _mm512_rol_epi64(v3, 21);                  \
+		v3 = _mm512_xor_si512(v3, v0);                                                 \
+		v2 = _mm512_add_epi64(v2, v1); v1 = _mm512_rol_epi64(v1, 17);                  \
+		v1 = _mm512_xor_si512(v1, v2); v2 = _mm512_rol_epi64(v2, 32);                  \
+	} while (0)
+
+__attribute__((target("avx512f"))) static void
+sip_batch_avx512(uint64_t k0, uint64_t k1, const uint8_t *base, const size_t *off,
+    const size_t *n, size_t cnt, uint64_t *out)
+{
+	const __m512i eight = _mm512_set1_epi64(8);
+	__mmask8 in = (__mmask8)((1u << cnt) - 1), on;
+	__m512i nv, ptrv, fullv, lastv, left, v0, v1, v2, v3;
+	uint64_t h[SCAN_SIP_LANES], steps, j;
+	size_t l;
+
+	/* lanes of 8 .. SIP_VEC_MAX - 1 bytes (a token's lengths): the others are hashed alone */
+	nv = _mm512_maskz_loadu_epi64(in, (const void *)n);
+	ptrv = _mm512_add_epi64(_mm512_set1_epi64((long long)(uintptr_t)base),
+	    _mm512_maskz_loadu_epi64(in, (const void *)off));
+	on = _mm512_mask_cmpge_epu64_mask(in, nv, eight) &
+	    _mm512_mask_cmplt_epu64_mask(in, nv, _mm512_set1_epi64(SIP_VEC_MAX));
+	fullv = _mm512_srli_epi64(nv, 3);
+	/* the last block: the tail bytes (the last 8 bytes shifted down; none: a shift by 64) */
+	left = _mm512_slli_epi64(_mm512_and_si512(nv, _mm512_set1_epi64(7)), 3);
+	lastv = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), on,
+	    _mm512_sub_epi64(_mm512_add_epi64(ptrv, nv), eight), NULL, 1);
+	lastv = _mm512_or_si512(_mm512_srlv_epi64(lastv,
+	    _mm512_sub_epi64(_mm512_set1_epi64(64), left)), _mm512_slli_epi64(nv, 56));
+	steps = _mm512_mask_reduce_max_epu64(on, fullv) + 1;
+	v0 = _mm512_set1_epi64((long long)(k0 ^ 0x736f6d6570736575ull));
+	v1 = _mm512_set1_epi64((long long)(k1 ^ 0x646f72616e646f6dull));
+	v2 = _mm512_set1_epi64((long long)(k0 ^ 0x6c7967656e657261ull));
+	v3 = _mm512_set1_epi64((long long)(k1 ^ 0x7465646279746573ull));
+	for (j = 0; j < steps && on != 0; j++) {
+		__m512i jv = _mm512_set1_epi64((long long)j);
+		__mmask8 ld = _mm512_mask_cmpgt_epu64_mask(on, fullv, jv);
+		__mmask8 up = _mm512_mask_cmpge_epu64_mask(on, fullv, jv);
+		__m512i m = _mm512_mask_i64gather_epi64(lastv, ld, ptrv, NULL, 1);
+		__m512i s0 = v0, s1 = v1, s2 = v2, s3 = v3;
+
+		ptrv = _mm512_add_epi64(ptrv, eight);
+		v3 = _mm512_xor_si512(v3, m);
+		SIP_ROUND_X8;
+		SIP_ROUND_X8;
+		v0 = _mm512_xor_si512(v0, m);
+		v0 = _mm512_mask_mov_epi64(s0, up, v0);
+		v1 = _mm512_mask_mov_epi64(s1, up, v1);
+		v2 = _mm512_mask_mov_epi64(s2, up, v2);
+		v3 = _mm512_mask_mov_epi64(s3, up, v3);
+	}
+	v2 = _mm512_xor_si512(v2, _mm512_set1_epi64(0xff));
+	SIP_ROUND_X8;
+	SIP_ROUND_X8;
+	SIP_ROUND_X8;
+	SIP_ROUND_X8;
+	_mm512_storeu_si512((void *)h, _mm512_xor_si512(_mm512_xor_si512(v0, v1),
+	    _mm512_xor_si512(v2, v3)));
+	for (l = 0; l < cnt; l++)
+		out[l] = (on >> l) & 1 ? h[l] : scan_siphash24(k0, k1, base + off[l], n[l]);
+}
+#endif
+
+void
+scan_siphash24_batch(uint64_t k0, uint64_t k1, const uint8_t *base, const size_t *off,
+    const size_t *n, size_t cnt, uint64_t *out)
+{
+	VT_ASSERT(cnt <= SCAN_SIP_LANES);
+	sip_batch(k0, k1, base, off, n, cnt, out);
+}
+
+/*
+ * Tokens that ended, hashed and looked up together (token_flush), in the order they ended: token
+ * l is [off[l], off[l] + n[l]) of the window, i.e. starts at stream offset hb_s + off[l].
+ */
+struct tok_batch {
+	size_t off[SCAN_SIP_LANES];
+	size_t n[SCAN_SIP_LANES];
+	size_t cnt;
+};
+
+static int
+token_flush(struct scan_stream *s, uint64_t k0, uint64_t k1, struct tok_batch *bt)
+{
+	uint64_t h[SCAN_SIP_LANES];
+	size_t l, cnt = bt->cnt;
+	unsigned int hits = 0;
+	int r;
+
+	bt->cnt = 0;
+	if (cnt == 0)
+		return 0;
+	for (l = 0; l < cnt; l++)
+		VT_ASSERT(bt->off[l] + bt->n[l] <= s->hb_len); /* as at() checks */
+	sip_batch(k0, k1, s->hb, bt->off, bt->n, cnt, h);
+	for (l = 0; l < cnt; l++) {
+		h[l] = scan_fp_slotkey(h[l]);
+		hits |= (unsigned int)bloom_has(s->fps, h[l]) << l;
+	}
+	for (; hits != 0; hits &= hits - 1) {
+		l = (size_t)__builtin_ctz(hits);
+		if ((r = token_hit(s, h[l], s->hb_s + bt->off[l], s->hb_s + bt->off[l] + bt->n[l])) !=
+		    0)
+			return r;
+	}
+	return 0;
+}
+
 /* Bit j set when p[j] (j < w <= 64) is a delimiter. */
 static uint64_t
 delim_mask_table(const uint8_t *p, size_t w)
@@ -1055,39 +1210,71 @@ delim_mask_table(const uint8_t *p, size_t w)
 	return m;
 }
 
+/* The masks of p[0 .. n), 64 bytes each: m[q] is delim_mask_table(p + 64 q, ...). */
+static void
+delim_masks_table(const uint8_t *p, size_t n, uint64_t *m)
+{
+	size_t q;
+
+	for (q = 0; q * 64 < n; q++)
+		m[q] = delim_mask_table(p + q * 64, n - q * 64 < 64 ? n - q * 64 : 64);
+}
+
+static void (*delim_masks)(const uint8_t *, size_t, uint64_t *) = delim_masks_table;
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 /*
- * The same with AVX2, 32 bytes per step (chosen at run time): a byte is a delimiter when the
- * row bit of its high nibble (rows 0-7, ASCII) is set in its low nibble's entry. The two 16-byte
- * tables are built from SCAN_DELIM by delim_tables_init.
+ * The same with AVX2, 32 bytes per step, or AVX-512BW, 64 (chosen at run time): a byte is a
+ * delimiter when the row bit of its high nibble (rows 0-7, ASCII) is set in its low nibble's
+ * entry. The two 16-byte tables are built from SCAN_DELIM by delim_tables_init.
  */
 static uint8_t DELIM_HI[16], DELIM_LO[16];
 
-__attribute__((target("avx2"))) static uint64_t
-delim_mask_avx2(const uint8_t *p, size_t w)
+__attribute__((target("avx2"))) static void
+delim_masks_avx2(const uint8_t *p, size_t n, uint64_t *m)
 {
 	const __m256i hi_t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const void *)DELIM_HI));
 	const __m256i lo_t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const void *)DELIM_LO));
 	const __m256i nib = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
-	uint64_t m = 0;
-	size_t j;
+	size_t q, j;
 
-	if (w < 64)
-		return delim_mask_table(p, w);
-	for (j = 0; j < 64; j += 32) {
-		__m256i v = _mm256_loadu_si256((const void *)(p + j));
-		__m256i h = _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
-		__m256i l = _mm256_shuffle_epi8(lo_t, _mm256_and_si256(v, nib));
-		uint32_t plain = (uint32_t)_mm256_movemask_epi8(
-		    _mm256_cmpeq_epi8(_mm256_and_si256(h, l), zero));
+	for (q = 0; q * 64 + 64 <= n; q++) {
+		m[q] = 0;
+		for (j = 0; j < 64; j += 32) {
+			__m256i v = _mm256_loadu_si256((const void *)(p + q * 64 + j));
+			__m256i h = _mm256_shuffle_epi8(hi_t,
+			    _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
+			__m256i l = _mm256_shuffle_epi8(lo_t, _mm256_and_si256(v, nib));
+			uint32_t plain = (uint32_t)_mm256_movemask_epi8(
+			    _mm256_cmpeq_epi8(_mm256_and_si256(h, l), zero));
 
-		m |= (uint64_t)(uint32_t)~plain << j;
+			m[q] |= (uint64_t)(uint32_t)~plain << j;
+		}
 	}
-	return m;
+	if (q * 64 < n)
+		m[q] = delim_mask_table(p + q * 64, n - q * 64);
 }
 
-static uint64_t (*delim_mask)(const uint8_t *, size_t) = delim_mask_table;
+__attribute__((target("avx512bw"))) static void
+delim_masks_avx512(const uint8_t *p, size_t n, uint64_t *m)
+{
+	const __m512i hi_t = _mm512_broadcast_i32x4(_mm_loadu_si128((const void *)DELIM_HI));
+	const __m512i lo_t = _mm512_broadcast_i32x4(_mm_loadu_si128((const void *)DELIM_LO));
+	const __m512i nib = _mm512_set1_epi8(0x0f);
+	size_t q;
+
+	for (q = 0; q * 64 < n; q++) {
+		__mmask64 in = n - q * 64 >= 64 ? ~(__mmask64)0 :
+		    ((__mmask64)1 << (n - q * 64)) - 1;
+		__m512i v = _mm512_maskz_loadu_epi8(in, (const void *)(p + q * 64));
+		__m512i h = _mm512_shuffle_epi8(hi_t,
+		    _mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
+		__m512i l = _mm512_shuffle_epi8(lo_t, _mm512_and_si512(v, nib));
+
+		m[q] = (uint64_t)_mm512_mask_test_epi8_mask(in, h, l);
+	}
+}
 
 __attribute__((constructor)) static void
 delim_tables_init(void)
@@ -1101,13 +1288,31 @@ delim_tables_init(void)
 			DELIM_LO[c & 15] |= (uint8_t)(1u << (c >> 4));
 	for (c = 128; c < 256; c++)
 		VT_ASSERT(!SCAN_DELIM[c]); /* rows 8-15 are not in the tables */
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2"))
-		delim_mask = delim_mask_avx2;
+	scan_fp_simd(2);
 }
-#else
-#define delim_mask delim_mask_table
 #endif
+
+void
+scan_fp_simd(int level)
+{
+	delim_masks = delim_masks_table;
+	sip_batch = sip_batch_scalar;
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	if (level >= 1 && __builtin_cpu_supports("avx2"))
+		delim_masks = delim_masks_avx2;
+	if (level >= 2 && __builtin_cpu_supports("avx512bw"))
+		delim_masks = delim_masks_avx512;
+#if defined(__LP64__)
+	if (level >= 2 && __builtin_cpu_supports("avx512f"))
+		sip_batch = sip_batch_avx512;
+#endif
+#else
+	(void)level;
+#endif
+}
+
+#define DELIM_CHUNK 4096 /* bytes whose delimiter masks are made at once */
 
 /*
  * Cuts the block at delimiters, 64 bytes at a time. From the delimiter mask d, a token's end is
@@ -1115,7 +1320,8 @@ delim_tables_init(void)
  * when the 8 bytes before it are token bytes: bit j of the AND of the token mask shifted by
  * 1..8 (the 8 bytes before the word come from the run carried over). Only those ends are
  * visited; the token's start is just after the last delimiter before it (or the start carried
- * over from earlier words). Tokens of 8 .. max_tok bytes (no anchor is longer) are hashed.
+ * over from earlier words). Tokens of 8 .. max_tok bytes (no anchor is longer) are hashed,
+ * SCAN_SIP_LANES at a time, and looked up in the order they ended.
  */
 static int
 tokenize(struct scan_stream *s, const uint8_t *b, size_t k, uint64_t base)
@@ -1125,32 +1331,35 @@ tokenize(struct scan_stream *s, const uint8_t *b, size_t k, uint64_t base)
 	uint64_t k0 = scan_le64(key), k1 = scan_le64(key + 8);
 	uint64_t maxt = f->max_tok < SCAN_FP_MAX_LEN ? f->max_tok : SCAN_FP_MAX_LEN;
 	uint64_t tok_s = s->tok_s;
+	struct tok_batch bt;
+	uint64_t dm[DELIM_CHUNK / 64];
 	size_t i, w;
 	int r, in_tok = s->in_tok;
 
 	if (f->nent == 0)
 		return 0; /* nothing to look up: s->in_tok is not used either */
+	bt.cnt = 0;
 	for (i = 0; i < k; i += w) {
-		uint64_t d, t, ends, run, pre, lo, hi, alo, ahi, o;
-		unsigned int sh;
+		uint64_t d, t, ends, run, pre, lo, hi, o;
 
 		w = k - i < 64 ? k - i : 64;
-		d = delim_mask(b + i, w);
+		if (i % DELIM_CHUNK == 0)
+			delim_masks(b + i, k - i < DELIM_CHUNK ? k - i : DELIM_CHUNK, dm);
+		d = dm[i % DELIM_CHUNK / 64];
 		t = ~d & (w == 64 ? ~(uint64_t)0 : ((uint64_t)1 << w) - 1);
 		ends = d & ((t << 1) | (uint64_t)in_tok);
 		/* the token bytes just before this word (at most 8 matter) */
 		run = in_tok ? base + i - tok_s : 0;
 		pre = run >= 8 ? 0xff : (((uint64_t)1 << run) - 1) << (8 - run);
-		/* x = t:pre as 72 bits (hi:lo); a = x & x >> 1 & ... & x >> 7 */
+		/* x = t:pre as 72 bits (hi:lo); a = x & x >> 1 & ... & x >> 7, in three doublings */
 		lo = (t << 8) | pre;
 		hi = t >> 56;
-		alo = lo;
-		ahi = hi;
-		for (sh = 1; sh < 8; sh++) {
-			alo &= (lo >> sh) | (hi << (64 - sh));
-			ahi &= hi >> sh;
-		}
-		for (ends &= alo; ends != 0; ends &= ends - 1) {
+		lo &= (lo >> 1) | (hi << 63);
+		hi &= hi >> 1;
+		lo &= (lo >> 2) | (hi << 62);
+		hi &= hi >> 2;
+		lo &= (lo >> 4) | (hi << 60);
+		for (ends &= lo; ends != 0; ends &= ends - 1) {
 			unsigned int j = (unsigned int)__builtin_ctzll(ends);
 			uint64_t before = d & (((uint64_t)1 << j) - 1), ts;
 
@@ -1160,7 +1369,11 @@ tokenize(struct scan_stream *s, const uint8_t *b, size_t k, uint64_t base)
 			else
 				ts = in_tok ? tok_s : base + i;
 			o = base + i + j;
-			if (o - ts <= maxt && (r = token_done(s, k0, k1, ts, o)) != 0)
+			/* kept when not longer than max_tok (without a branch: that one is erratic) */
+			bt.off[bt.cnt] = (size_t)(ts - s->hb_s);
+			bt.n[bt.cnt] = (size_t)(o - ts);
+			bt.cnt += o - ts <= maxt;
+			if (bt.cnt == SCAN_SIP_LANES && (r = token_flush(s, k0, k1, &bt)) != 0)
 				return r;
 		}
 		/* the token in progress at the end of the word, if any */
@@ -1176,7 +1389,7 @@ tokenize(struct scan_stream *s, const uint8_t *b, size_t k, uint64_t base)
 	}
 	s->tok_s = tok_s;
 	s->in_tok = in_tok;
-	return 0;
+	return token_flush(s, k0, k1, &bt);
 }
 
 static int

@@ -302,6 +302,20 @@ scan_fp_slotkey(uint64_t sip)
 	return sip == 0 ? 1 : sip;
 }
 
+/*
+ * scan_siphash24 of cnt <= SCAN_SIP_LANES strings at once: out[l] = the hash of the n[l] bytes at
+ * base + off[l]. The tokenizer hashes its tokens this way (AVX-512F lanes when the CPU has them).
+ */
+#define SCAN_SIP_LANES 8
+void scan_siphash24_batch(uint64_t k0, uint64_t k1, const uint8_t *base, const size_t *off,
+    const size_t *n, size_t cnt, uint64_t *out);
+/*
+ * The tokenizer's vector paths, of those the CPU has, up to level: 0 none (delimiter masks by
+ * table, SipHash one token at a time), 1 AVX2 masks, 2 all (AVX-512BW masks, AVX-512F SipHash
+ * lanes: what start-up chooses). For tests and benchmarks; not thread-safe.
+ */
+void scan_fp_simd(int level);
+
 /* Bit of key in the set's bloom bitset (nslots * 4 bits; nslots > 0). */
 static inline size_t
 scan_fp_bloom_bit(const struct scan_fpset *s, uint64_t key)
