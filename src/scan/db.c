@@ -303,6 +303,24 @@ head_lines(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
 }
 
 /*
+ * p[i] is '[': the index of the ']' that closes the class, or t if none does before t. A '^'
+ * right after the '[' and a ']' right after that belong to the class; escapes are skipped.
+ */
+static size_t
+class_close(const char *p, size_t i, size_t t)
+{
+	if (i + 1 < t && p[i + 1] == '^')
+		i++;
+	if (i + 1 < t && p[i + 1] == ']')
+		i++;
+	while (++i < t && p[i] != ']') {
+		if (p[i] == '\\' && ++i == t)
+			return t;
+	}
+	return i;
+}
+
+/*
  * 1 if p[0 .. t) is a whole top-level piece of a pattern: no top-level alternation, every group
  * and class closed, not ending inside an escape. What follows it then follows every match of it.
  */
@@ -317,15 +335,7 @@ whole_piece(const char *p, size_t t)
 			if (++i == t)
 				return 0;
 		} else if (p[i] == '[') {
-			if (p[i + 1] == '^')
-				i++;
-			if (p[i + 1] == ']')
-				i++;
-			while (++i < t && p[i] != ']') {
-				if (p[i] == '\\' && ++i == t)
-					return 0;
-			}
-			if (i == t)
+			if ((i = class_close(p, i, t)) == t)
 				return 0;
 		} else if (p[i] == '(') {
 			depth++;
@@ -507,17 +517,11 @@ lead_set(const char *pattern, size_t cl, uint32_t flags, uint8_t set[static 32])
 static size_t
 class_end(const char *p, size_t i)
 {
-	if (p[i] != '[')
+	size_t t = strlen(p), c;
+
+	if (p[i] != '[' || (c = class_close(p, i, t)) == t)
 		return 0;
-	if (p[i + 1] == '^')
-		i++;
-	if (p[i + 1] == ']')
-		i++;
-	while (p[++i] != ']') {
-		if (p[i] == '\0' || (p[i] == '\\' && p[++i] == '\0'))
-			return 0;
-	}
-	return i + 1;
+	return c + 1;
 }
 
 /*
@@ -577,15 +581,7 @@ class_before(const char *p, size_t t)
 				return -1;
 		} else if (p[i] == '[') {
 			c = i;
-			if (p[i + 1] == '^')
-				i++;
-			if (p[i + 1] == ']')
-				i++;
-			while (++i < t && p[i] != ']') {
-				if (p[i] == '\\' && ++i == t)
-					return -1;
-			}
-			if (i == t)
+			if ((i = class_close(p, i, t)) == t)
 				return -1;
 			if (i == t - 1)
 				return depth == 0 ? (long)c : -1;
