@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/err.h"
 #include "base/num.h"
@@ -24,27 +23,11 @@
 #include "scan/scan.h"
 #include "scan/scan_internal.h"
 
+#include "bench.h"
+
 #define RUNS 3
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t
-next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static double
-now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static size_t
 put(uint8_t *b, size_t n, size_t cap, const char *s)
@@ -63,7 +46,7 @@ put_rand(uint8_t *b, size_t n, size_t cap, const char *alpha, size_t len)
 	size_t a = strlen(alpha), i;
 
 	for (i = 0; i < len && n < cap; i++)
-		b[n++] = (uint8_t)alpha[next() % a];
+		b[n++] = (uint8_t)alpha[bench_next(&rng) % a];
 	return n;
 }
 
@@ -91,7 +74,7 @@ gen(uint8_t *b, size_t cap)
 	size_t n = 0;
 
 	while (n < cap) {
-		uint64_t k = next() % 16;
+		uint64_t k = bench_next(&rng) % 16;
 
 		if (k < VT_NELEM(lines)) {
 			n = put(b, n, cap, lines[k]);
@@ -101,7 +84,7 @@ gen(uint8_t *b, size_t cap)
 			n = put(b, n, cap, "\r\n");
 		} else if (k == 11) {
 			n = put(b, n, cap, "  data: ");
-			n = put_rand(b, n, cap, B64, 76 * (1 + next() % 4));
+			n = put_rand(b, n, cap, B64, 76 * (1 + bench_next(&rng) % 4));
 			n = put(b, n, cap, "==\r\n");
 		} else if (k == 12) {
 			n = put(b, n, cap, "id=");
@@ -113,9 +96,10 @@ gen(uint8_t *b, size_t cap)
 			n = put(b, n, cap, " ok\r\n");
 		} else {
 			n = put(b, n, cap, "\x1b[2K\r[");
-			n = put_rand(b, n, cap, "=#", 1 + next() % 30);
+			n = put_rand(b, n, cap, "=#", 1 + bench_next(&rng) % 30);
 			n = put(b, n, cap, "] building target ");
-			n = put_rand(b, n, cap, "abcdefghijklmnopqrstuvwxyz_", 4 + next() % 12);
+			n = put_rand(b, n, cap, "abcdefghijklmnopqrstuvwxyz_",
+			    4 + bench_next(&rng) % 12);
 			n = put(b, n, cap, ".o\r\n");
 		}
 	}
@@ -142,7 +126,7 @@ run_scan(const struct scan_db *db, const struct scan_fpset *fps, const uint8_t *
 		*found = 0;
 		if (scan_stream_open(db, fps, &s) != 0)
 			exit(1);
-		t0 = now();
+		t0 = bench_cpu_now();
 		for (off = 0; off < n; off += feed) {
 			if (scan_stream_feed(s, b + off, n - off < feed ? n - off : feed, count,
 			    found) != 0)
@@ -150,7 +134,7 @@ run_scan(const struct scan_db *db, const struct scan_fpset *fps, const uint8_t *
 		}
 		if (scan_stream_close(s, count, found) != 0)
 			exit(1);
-		t0 = now() - t0;
+		t0 = bench_cpu_now() - t0;
 		if (best == 0 || t0 < best)
 			best = t0;
 	}
@@ -175,7 +159,7 @@ run_filter(const uint8_t *b, size_t n)
 		struct scan_gapmap gm = { 0 };
 		long k;
 
-		t0 = now();
+		t0 = bench_cpu_now();
 		for (off = 0; off < n; off += slice) {
 			size_t len = n - off < slice ? n - off : slice;
 
@@ -186,7 +170,7 @@ run_filter(const uint8_t *b, size_t n)
 		}
 		if (scan_ansi_finish(&a, out, &gm) < 0)
 			exit(1);
-		t0 = now() - t0;
+		t0 = bench_cpu_now() - t0;
 		scan_gapmap_free(&gm);
 		if (best == 0 || t0 < best)
 			best = t0;
@@ -209,7 +193,7 @@ run_redact(const struct scan_db *db, const uint8_t *b, size_t n, size_t feed)
 		vbuf_reset(out);
 		if (scan_redactor_open(db, NULL, SCAN_REDACT_MASK, &rd) != 0)
 			exit(1);
-		t0 = now();
+		t0 = bench_cpu_now();
 		for (off = 0; off < n; off += feed) {
 			if (scan_redactor_feed(rd, b + off, n - off < feed ? n - off : feed, out, NULL,
 			    NULL) != 0)
@@ -218,7 +202,7 @@ run_redact(const struct scan_db *db, const uint8_t *b, size_t n, size_t feed)
 		}
 		if (scan_redactor_close(rd, out, NULL, NULL) != 0)
 			exit(1);
-		t0 = now() - t0;
+		t0 = bench_cpu_now() - t0;
 		if (best == 0 || t0 < best)
 			best = t0;
 	}
@@ -253,14 +237,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (file != NULL) {
-		FILE *f = fopen(file, "rb");
-
-		if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = (size_t)ftell(f)) == 0 ||
-		    fseek(f, 0, SEEK_SET) != 0 || (b = malloc(n)) == NULL || fread(b, 1, n, f) != n) {
+		if ((b = bench_slurp(file, &n)) == NULL) {
 			fprintf(stderr, "scan_bench: cannot read %s\n", file);
 			return 1;
 		}
-		fclose(f);
 		mb = n >> 20;
 	} else {
 		n = (size_t)mb << 20;
@@ -275,7 +255,8 @@ main(int argc, char **argv)
 		return 1;
 	for (i = 0; i < 10000; i++) {
 		k = (size_t)snprintf(v, sizeof(v), "%016llx%08llx",
-		    (unsigned long long)next(), (unsigned long long)(next() & 0xffffffff));
+		    (unsigned long long)bench_next(&rng),
+		    (unsigned long long)(bench_next(&rng) & 0xffffffff));
 		if (scan_fp_compute(keys, v, k, fp, &nfp) != 0 || nfp != 1 ||
 		    scan_fpset_add(fps, &fp[0], "00000000-0000-0000-0000-000000000000/value") != 0)
 			return 1;

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <hs.h>
 
@@ -28,17 +27,10 @@
 #include "scan/scan.h"
 #include "scan/scan_internal.h"
 
+#include "bench.h"
+
 #define RUNS 3
 #define SETS_MAX 512
-
-static double
-now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static int
 count(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
@@ -55,19 +47,12 @@ count(unsigned int id, unsigned long long from, unsigned long long to, unsigned 
 static uint8_t *
 slurp(const char *path, size_t *n)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *b = NULL;
-	long len;
+	uint8_t *b = bench_slurp(path, n);
 
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) <= 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 || (b = malloc((size_t)len + 1)) == NULL ||
-	    fread(b, 1, (size_t)len, f) != (size_t)len) {
+	if (b == NULL) {
 		fprintf(stderr, "scan_floor: cannot read %s\n", path);
 		exit(1);
 	}
-	fclose(f);
-	b[len] = '\0';
-	*n = (size_t)len;
 	return b;
 }
 
@@ -82,7 +67,7 @@ filter_alone(const uint8_t *in, size_t n, uint8_t *out, size_t *m)
 		struct scan_ansi a;
 		struct scan_gapmap gm;
 		size_t i, k = 0, slice = SCAN_BLOCK - SCAN_CR_RUN_MAX;
-		double t0 = now(), t;
+		double t0 = bench_cpu_now(), t;
 		long w;
 
 		memset(&a, 0, sizeof(a));
@@ -100,7 +85,7 @@ filter_alone(const uint8_t *in, size_t n, uint8_t *out, size_t *m)
 		if ((w = scan_ansi_finish(&a, out + k, &gm)) < 0)
 			exit(1);
 		k += (size_t)w;
-		t = now() - t0;
+		t = bench_cpu_now() - t0;
 		scan_gapmap_free(&gm);
 		if ((double)n / 1e6 / t > best)
 			best = (double)n / 1e6 / t;
@@ -126,7 +111,7 @@ hs_alone(const hs_database_t *db, const uint8_t *b, size_t m, size_t n_orig, uin
 	for (run = 0; run < RUNS; run++) {
 		hs_stream_t *st;
 		uint64_t c = 0;
-		double t0 = now(), t;
+		double t0 = bench_cpu_now(), t;
 		size_t i;
 
 		if (api->open_stream(db, 0, &st) != HS_SUCCESS)
@@ -135,7 +120,7 @@ hs_alone(const hs_database_t *db, const uint8_t *b, size_t m, size_t n_orig, uin
 			(void)api->scan_stream(st, (const char *)b + i,
 			    (unsigned int)(m - i < SCAN_BLOCK ? m - i : SCAN_BLOCK), 0, scratch, count, &c);
 		(void)api->close_stream(st, scratch, count, &c);
-		t = now() - t0;
+		t = bench_cpu_now() - t0;
 		if ((double)n_orig / 1e6 / t > best)
 			best = (double)n_orig / 1e6 / t;
 		*matches = c;

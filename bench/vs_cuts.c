@@ -50,6 +50,8 @@
 #include "scan/scan.h"
 #include "scan/scan_internal.h"
 
+#include "bench.h"
+
 #define PIECE_MAX 65536
 #define SHOW 4
 
@@ -120,15 +122,6 @@ hs_compile_multi(const char *const *e, const unsigned int *f, const unsigned int
 	return real(e2, f2, i2, n, mode, pi != NULL ? pi : &p, db, ce);
 }
 
-static uint64_t
-next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 static void *
 grow(void *v, size_t *cap, size_t want, size_t sz)
 {
@@ -166,18 +159,12 @@ u64_cmp(const void *a, const void *b)
 static uint8_t *
 slurp(const char *path, size_t *n)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *b = NULL;
-	long len;
+	uint8_t *b = bench_slurp(path, n);
 
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) <= 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 || (b = malloc((size_t)len + 1)) == NULL ||
-	    fread(b, 1, (size_t)len, f) != (size_t)len) {
+	if (b == NULL) {
 		fprintf(stderr, "vs_cuts: cannot read %s\n", path);
 		exit(2);
 	}
-	fclose(f);
-	*n = (size_t)len;
 	return b;
 }
 
@@ -226,8 +213,8 @@ scan_path(const struct path *x, const hs_database_t *db, hs_scratch_t *sc, uint8
 		goto fail;
 	}
 	while (at < n) {
-		size_t len = cut == 0 ? n - at : 1 + next() % cut;
-		unsigned int off = olo + (unsigned int)(next() % (ohi - olo + 1));
+		size_t len = cut == 0 ? n - at : 1 + bench_next(&rng) % cut;
+		unsigned int off = olo + (unsigned int)(bench_next(&rng) % (ohi - olo + 1));
 		const uint8_t *p = b + at;
 
 		if (len > n - at)
