@@ -556,7 +556,7 @@ scheme_start(const char *p, size_t t, struct scan_rule_rt *rt)
 		const int word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '_';
 
-		if ((bnd && !word && (rt->sch_set1[c >> 3] >> (c & 7) & 1)) ||
+		if ((bnd && !word && scan_set_has(rt->sch_set1, c)) ||
 		    (c == ':' && ((rt->sch_set1[c >> 3] | rt->sch_set2[c >> 3]) >> (c & 7) & 1)))
 			return;
 	}
@@ -786,7 +786,7 @@ inner_set(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
 	    atom_union(p, g, (hs_flags & HS_FLAG_CASELESS) != 0, set) != 0)
 		return;
 	for (c = 0; c < 256; c++)
-		nb += set[c >> 3] >> (c & 7) & 1;
+		nb += scan_set_has(set, c);
 	if (nb >= 200)
 		return;
 	if (hs_expression_info(p + g, HS_FLAG_ALLOWEMPTY, &info, &ce) != HS_SUCCESS) {

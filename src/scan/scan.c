@@ -322,14 +322,14 @@ scheme_leftmost(const struct scan_stream *s, const struct scan_rule_rt *rt, uint
 		return 1;
 	/* [r, c): the run of C2 before the "://", as long as a scheme's can be and above lo */
 	for (r = c; r > lo + 1 && c - r < rt->sch_max &&
-	    (rt->sch_set2[*at(s, r - 1) >> 3] >> (*at(s, r - 1) & 7) & 1); r--)
+	    scan_set_has(rt->sch_set2, *at(s, r - 1)); r--)
 		;
 	for (x = r - 1; x + 1 + rt->sch_min <= c; x++) {
 		const uint8_t y = *at(s, x);
 
-		if (!(rt->sch_set1[y >> 3] >> (y & 7) & 1))
+		if (!scan_set_has(rt->sch_set1, y))
 			continue;
-		if (rt->sch_b && x > s->hb_s && (W[*at(s, x - 1) >> 3] >> (*at(s, x - 1) & 7) & 1))
+		if (rt->sch_b && x > s->hb_s && scan_set_has(W, *at(s, x - 1)))
 			continue;
 		*start = x;
 		return 0;
@@ -363,7 +363,7 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 		if (z < lo || z - lo < rt->run_min)
 			return 1;
 		for (a = z; a > z - rt->run_min; a--) {
-			if (!(rt->run_set[*at(s, a - 1) >> 3] >> (*at(s, a - 1) & 7) & 1))
+			if (!scan_set_has(rt->run_set, *at(s, a - 1)))
 				return 1;
 		}
 	}
@@ -408,7 +408,7 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 				k--;
 		}
 		if (k == 0) {
-			while (a > lo && (rt->head_set[*at(s, a - 1) >> 3] >> (*at(s, a - 1) & 7) & 1))
+			while (a > lo && scan_set_has(rt->head_set, *at(s, a - 1)))
 				a--;
 			lo = a;
 			if (e - lo < rt->min_width)
@@ -442,7 +442,7 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 		 * with a longer run of C before it would have that run before this one as well.
 		 */
 		while (rt->lead_max > 0 && *start > lo0 && q - *start < rt->lead_max &&
-		    (rt->lead_set[*at(s, *start - 1) >> 3] >> (*at(s, *start - 1) & 7) & 1))
+		    scan_set_has(rt->lead_set, *at(s, *start - 1)))
 			(*start)--;
 		return 0;
 	}
@@ -483,7 +483,7 @@ rule_finalize(struct scan_stream *s, size_t r)
 			 */
 			if (!walked) {
 				while (reach < e - rt->in_w &&
-				    (rt->in_set[*at(s, reach) >> 3] >> (*at(s, reach) & 7) & 1))
+				    scan_set_has(rt->in_set, *at(s, reach)))
 					reach++;
 				walked = 1;
 			}

@@ -27,6 +27,13 @@
 /* Backtracking budget of one start search (PCRE2 match limit); past it the start is estimated. */
 #define SCAN_PCRE_MATCH_LIMIT 200000
 
+/* 1 if byte c is in set, a 256-bit set of bytes (bit c & 7 of set[c >> 3]). */
+static inline int
+scan_set_has(const uint8_t set[static 32], unsigned int c)
+{
+	return set[c >> 3] >> (c & 7) & 1;
+}
+
 /* ---- compiled rules ---------------------------------------------------------------------- */
 struct scan_rule_rt {
 	pcre2_code *re;         /* the pattern, PCRE2_ENDANCHORED, JIT-compiled: start finder */
