@@ -142,14 +142,7 @@ compile_set(const char *path, unsigned int *nexpr)
 	unsigned int ids[SETS_MAX], k = 0;
 	hs_database_t *db = NULL;
 	hs_compile_error_t *ce = NULL;
-	hs_platform_info_t plat;
 
-	if (hs_populate_platform(&plat) != HS_SUCCESS)
-		exit(1);
-	if (scan_hs()->pinned) {
-		plat.cpu_features = 0;
-		plat.tune = HS_TUNE_FAMILY_GENERIC;
-	}
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
@@ -161,7 +154,8 @@ compile_set(const char *path, unsigned int *nexpr)
 		ids[k] = k;
 		k++;
 	}
-	if (hs_compile_multi(expr, NULL, ids, k, HS_MODE_STREAM, &plat, &db, &ce) != HS_SUCCESS) {
+	if (hs_compile_multi(expr, NULL, ids, k, HS_MODE_STREAM, scan_hs()->platform, &db,
+	    &ce) != HS_SUCCESS) {
 		fprintf(stderr, "scan_floor: %s: expression %d: %s\n", path, ce->expression,
 		    ce->message);
 		exit(1);

@@ -908,21 +908,23 @@ check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
 
 /* ---- which build of Vectorscan's scan code ------------------------------------------------- */
 static struct scan_hs_api hs_api;
+static hs_platform_info_t hs_plat; /* the pinned build's: no CPU features */
 static int hs_pin = 1;
 static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
 
 static void
 hs_api_init(void)
 {
-	void *o = NULL, *sc = NULL, *c = NULL, *z = NULL;
-
 	hs_api.open_stream = hs_open_stream;
 	hs_api.scan_stream = hs_scan_stream;
 	hs_api.close_stream = hs_close_stream;
 	hs_api.stream_size = hs_stream_size;
 	hs_api.pinned = 0;
 	hs_api.build = "the library's choice";
+	hs_api.platform = NULL;
 #if defined(__x86_64__) && defined(__GNUC__)
+	void *o, *sc, *c, *z;
+
 	__builtin_cpu_init();
 	if (!hs_pin || !__builtin_cpu_supports("sse4.2") || !__builtin_cpu_supports("popcnt"))
 		return;
@@ -936,17 +938,18 @@ hs_api_init(void)
 	    (c = dlsym(RTLD_DEFAULT, "corei7_hs_close_stream")) == NULL ||
 	    (z = dlsym(RTLD_DEFAULT, "corei7_hs_stream_size")) == NULL)
 		return;
+	/* every build of the scan code runs a database made for no CPU features */
+	if (hs_populate_platform(&hs_plat) != HS_SUCCESS)
+		return;
+	hs_plat.cpu_features = 0;
+	hs_plat.tune = HS_TUNE_FAMILY_GENERIC;
 	*(void **)&hs_api.open_stream = o;
 	*(void **)&hs_api.scan_stream = sc;
 	*(void **)&hs_api.close_stream = c;
 	*(void **)&hs_api.stream_size = z;
+	hs_api.platform = &hs_plat;
 	hs_api.pinned = 1;
 	hs_api.build = "SSE4.2";
-#else
-	(void)o;
-	(void)sc;
-	(void)c;
-	(void)z;
 #endif
 }
 
@@ -974,7 +977,6 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 	char **trigs = NULL;
 	unsigned int *flags = NULL, *ids = NULL, lead_max;
 	hs_compile_error_t *ce = NULL;
-	hs_platform_info_t plat;
 	size_t i;
 	int r = VT_ERR_INTERNAL;
 
@@ -987,12 +989,6 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 	db = xcalloc(1, sizeof(*db));
 	VT_ASSERT(pthread_mutex_init(&db->lock, NULL) == 0);
 	db->api = scan_hs();
-	if (db->api->pinned) {
-		/* every build of the scan code runs a database made for no CPU features */
-		VT_ASSERT(hs_populate_platform(&plat) == HS_SUCCESS);
-		plat.cpu_features = 0;
-		plat.tune = HS_TUNE_FAMILY_GENERIC;
-	}
 	db->rules = rules;
 	db->nrules = n;
 	db->rt = xcalloc(n == 0 ? 1 : n, sizeof(*db->rt));
@@ -1038,7 +1034,7 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 			ids[i] = (unsigned int)i;
 		}
 		if (hs_compile_multi(pats, flags, ids, (unsigned int)n, HS_MODE_STREAM,
-		    db->api->pinned ? &plat : NULL, &db->hs, &ce) != HS_SUCCESS) {
+		    db->api->platform, &db->hs, &ce) != HS_SUCCESS) {
 			if (ce != NULL && ce->expression >= 0 && (size_t)ce->expression < n)
 				snprintf(err, SCAN_ERR_MAX, "rule %s: %s",
 				    rules[ce->expression].id, ce->message);

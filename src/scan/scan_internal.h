@@ -156,6 +156,7 @@ struct scan_hs_api {
 	hs_error_t (*stream_size)(const hs_database_t *, size_t *);
 	int pinned;
 	const char *build;      /* "SSE4.2", or "the library's choice" */
+	const hs_platform_info_t *platform; /* to compile databases for; NULL: the host's */
 };
 const struct scan_hs_api *scan_hs(void);
 /*
