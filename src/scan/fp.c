@@ -189,10 +189,8 @@ rehash(struct scan_fpset *s, size_t nslots)
 	s->bloom = b;
 	s->nslots = nslots;
 	for (i = 0; i < nslots; i++) {
-		if (k[i] != 0) {
-			j = scan_fp_bloom_bit(s, k[i]);
-			b[j / 64] |= (uint64_t)1 << (j % 64);
-		}
+		if (k[i] != 0)
+			b[scan_fp_bloom_word(s, k[i])] |= scan_fp_bloom_mask(k[i]);
 	}
 	return 0;
 }
@@ -252,8 +250,7 @@ scan_fpset_add(struct scan_fpset *s, const struct scan_fp *fp, const char *label
 		;
 	s->slot_key[j] = key;
 	s->slot_idx[j] = (uint32_t)s->nent;
-	j = scan_fp_bloom_bit(s, key);
-	s->bloom[j / 64] |= (uint64_t)1 << (j % 64);
+	s->bloom[scan_fp_bloom_word(s, key)] |= scan_fp_bloom_mask(key);
 	s->nent++;
 	return 0;
 }

@@ -1006,7 +1006,7 @@ on_hs_match(unsigned int id, unsigned long long from, unsigned long long to, uns
 }
 
 /* ---- fingerprints --------------------------------------------------------------------------- */
-/* A token [ts, te) whose slot key passed the bloom bit: note the values the set anchors there. */
+/* A token [ts, te) whose slot key passed the bloom bits: note the values the set anchors there. */
 static int
 token_hit(struct scan_stream *s, uint64_t key, uint64_t ts, uint64_t te)
 {
@@ -1039,22 +1039,13 @@ token_hit(struct scan_stream *s, uint64_t key, uint64_t ts, uint64_t te)
 	return 0;
 }
 
-/* The bloom bit of a token's slot key: 0 when the set holds no such key. */
-static inline int
-bloom_has(const struct scan_fpset *f, uint64_t key)
-{
-	size_t i = scan_fp_bloom_bit(f, key);
-
-	return (int)((f->bloom[i / 64] >> (i % 64)) & 1);
-}
-
 /* A token [ts, te) ended: SipHash it and note the values the fingerprint set anchors there. */
 static int
 token_done(struct scan_stream *s, uint64_t k0, uint64_t k1, uint64_t ts, uint64_t te)
 {
 	uint64_t key = scan_fp_slotkey(scan_siphash24(k0, k1, at(s, ts), (size_t)(te - ts)));
 
-	if (!bloom_has(s->fps, key))
+	if (!scan_fp_bloom_has(s->fps, key))
 		return 0;
 	return token_hit(s, key, ts, te);
 }
@@ -1187,7 +1178,7 @@ token_flush(struct scan_stream *s, uint64_t k0, uint64_t k1, struct tok_batch *b
 	sip_batch(k0, k1, s->hb, bt->off, bt->n, cnt, h);
 	for (l = 0; l < cnt; l++) {
 		h[l] = scan_fp_slotkey(h[l]);
-		hits |= (unsigned int)bloom_has(s->fps, h[l]) << l;
+		hits |= (unsigned int)scan_fp_bloom_has(s->fps, h[l]) << l;
 	}
 	for (; hits != 0; hits &= hits - 1) {
 		l = (size_t)__builtin_ctz(hits);
