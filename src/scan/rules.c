@@ -23,6 +23,7 @@
  * included.
  */
 #include "scan/scan.h"
+#include "scan/scan_internal.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -359,14 +360,12 @@ entropy(const uint8_t *p, size_t n)
 		histogram(p, n, cnt);
 		return entropy_of(cnt, n);
 	}
+	/* all counts cleared (a few vector stores) rather than a mispredicted branch per new byte */
+	memset(cnt, 0, sizeof(cnt));
 	for (i = 0; i < n; i++) {
 		const unsigned b = p[i];
-		const uint64_t bit = (uint64_t)1 << (b & 63);
 
-		if (!(seen[b >> 6] & bit)) {
-			seen[b >> 6] |= bit;
-			cnt[b] = 0;
-		}
+		seen[b >> 6] |= (uint64_t)1 << (b & 63);
 		cnt[b]++;
 	}
 	for (i = 0; i < 4; i++) {
@@ -394,6 +393,11 @@ static const char *const ALLOWLIST[] = {
 };
 /* entries that contain another entry: found whenever that one is (set by tables_init) */
 static uint8_t ALLOWLIST_IMPLIED[VT_NELEM(ALLOWLIST)];
+/*
+ * entries that hold a placeholder word (either case, "EXAMPLE"): in a value of at most 64 bytes
+ * placeholder() finds the word wherever the entry is (set by tables_init)
+ */
+static uint8_t ALLOWLIST_WORDED[VT_NELEM(ALLOWLIST)];
 static size_t ALLOWLIST_LEN[VT_NELEM(ALLOWLIST)];
 
 /*
@@ -406,9 +410,15 @@ static const char *const PLACEHOLDER_WORDS[] = {
 	"masked", "filtered", "dummy", "sample", "insert", "replace", "notreal", "not_real", "fake",
 	"<", ">", "${", "{{", "$(", "...", "***",
 };
-static const char *const PLACEHOLDER_RUNS[] = {"xxxx", "XXXX"};
+#define PLACEHOLDER_X_RUN 4 /* "xxxx", "XXXX" */
 /* PLACEHOLDER_WORDS by first byte (all lower case or punctuation): a bit per word */
 static uint32_t PLACEHOLDER_BY_FIRST[256];
+/*
+ * The first two bytes of the words of two bytes or more, a bit per pair (8 KB), and the words of
+ * one byte: placeholder() looks at the words of a byte only where its pair or itself is one.
+ */
+static uint64_t PLACEHOLDER_PAIR[65536 / 64];
+static uint8_t PLACEHOLDER_ONE[256];
 
 /* Filled before main (and before any thread): the tables are read-only afterwards. */
 __attribute__((constructor)) static void
@@ -423,8 +433,15 @@ tables_init(void)
 	for (c = 1; c < LOG2_TAB_N; c++)
 		LOG2_TAB[c] = log2_ge1((double)c);
 	VT_ASSERT(VT_NELEM(PLACEHOLDER_WORDS) <= 32);
-	for (k = 0; k < VT_NELEM(PLACEHOLDER_WORDS); k++)
-		PLACEHOLDER_BY_FIRST[(uint8_t)PLACEHOLDER_WORDS[k][0]] |= 1u << k;
+	for (k = 0; k < VT_NELEM(PLACEHOLDER_WORDS); k++) {
+		const uint8_t *w = (const uint8_t *)PLACEHOLDER_WORDS[k];
+
+		PLACEHOLDER_BY_FIRST[w[0]] |= 1u << k;
+		if (w[1] == '\0')
+			PLACEHOLDER_ONE[w[0]] = 1;
+		else
+			PLACEHOLDER_PAIR[(w[0] << 8 | w[1]) / 64] |= (uint64_t)1 << ((w[0] << 8 | w[1]) % 64);
+	}
 	for (k = 0; k < VT_NELEM(ALLOWLIST); k++)
 		ALLOWLIST_LEN[k] = strlen(ALLOWLIST[k]);
 	for (k = 0; k < VT_NELEM(ALLOWLIST); k++)
@@ -432,6 +449,11 @@ tables_init(void)
 			if (c != k && strlen(ALLOWLIST[c]) < strlen(ALLOWLIST[k]) &&
 			    strstr(ALLOWLIST[k], ALLOWLIST[c]) != NULL)
 				ALLOWLIST_IMPLIED[k] = 1;
+	for (k = 0; k < VT_NELEM(ALLOWLIST); k++)
+		for (c = 0; c < VT_NELEM(PLACEHOLDER_WORDS); c++)
+			if (find_first((const uint8_t *)ALLOWLIST[k], ALLOWLIST_LEN[k], 0,
+			    PLACEHOLDER_WORDS[c], 1) != NOT_FOUND)
+				ALLOWLIST_WORDED[k] = 1;
 }
 
 /*
@@ -512,22 +534,37 @@ has_runs(const uint8_t *p, size_t n, size_t limit)
 	return 0;
 }
 
+/* has_runs(p, n, 6), or a run of PLACEHOLDER_X_RUN 'x' or 'X' (case-sensitive), in one pass */
+static int
+placeholder_runs(const uint8_t *p, size_t n)
+{
+	size_t same = 1, up = 1, i;
+
+	for (i = 1; i < n; i++) {
+		same = p[i] == p[i - 1] ? same + 1 : 1;
+		up = p[i] == p[i - 1] + 1 ? up + 1 : 1;
+		if (same >= 6 || up >= 6 || (same >= PLACEHOLDER_X_RUN && (p[i] | 0x20) == 'x'))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * A placeholder: an allowlisted example; for values of up to 64 bytes a run of 6 equal or
- * ascending bytes or a placeholder word; for longer ones (encoded binary, where "AAAAAA" is
- * zeros: every OpenSSH key has a run of them) one byte making up half of the value.
+ * ascending bytes, a placeholder word or a run of x; for longer ones (encoded binary, where
+ * "AAAAAA" is zeros: every OpenSSH key has a run of them) one byte making up half of the value.
  */
 static int
 placeholder(const uint8_t *p, size_t n)
 {
 	size_t i, k;
 
-	if (allowlisted(p, n))
-		return 1;
 	if (n > 64) {
 		/* a byte that is more than half of them: the majority vote's candidate, counted */
 		uint8_t cand = p[0];
 
+		if (allowlisted(p, n))
+			return 1;
 		for (i = 0, k = 0; i < n; i++) {
 			if (k == 0)
 				cand = p[i];
@@ -537,13 +574,24 @@ placeholder(const uint8_t *p, size_t n)
 			k += p[i] == cand;
 		return k > n / 2;
 	}
-	if (has_runs(p, n, 6))
+	/* the allowlist: its entries that hold a word are found by the word loop below */
+	for (i = 0; i < VT_NELEM(ALLOWLIST); i++)
+		if (!ALLOWLIST_IMPLIED[i] && !ALLOWLIST_WORDED[i] &&
+		    contains(p, n, ALLOWLIST[i], ALLOWLIST_LEN[i]))
+			return 1;
+	if (placeholder_runs(p, n))
 		return 1;
-	/* one pass: a word can only start where its first byte (lower-cased) is */
+	/*
+	 * one pass: a word can only start where its first byte (lower-cased) is one of a one-byte
+	 * word, or its first two bytes those of a longer one (random bytes: rarely)
+	 */
 	for (i = 0; i < n; i++) {
-		uint32_t words = PLACEHOLDER_BY_FIRST[to_lower(p[i])];
+		const unsigned a = to_lower(p[i]), pair = i + 1 < n ? a << 8 | to_lower(p[i + 1]) : 0;
+		uint32_t words;
 
-		for (; words != 0; words &= words - 1) {
+		if (!PLACEHOLDER_ONE[a] && !((PLACEHOLDER_PAIR[pair / 64] >> (pair % 64)) & 1))
+			continue;
+		for (words = PLACEHOLDER_BY_FIRST[a]; words != 0; words &= words - 1) {
 			const char *wd = PLACEHOLDER_WORDS[__builtin_ctz(words)];
 
 			for (k = 1; wd[k] != '\0' && i + k < n &&
@@ -553,10 +601,13 @@ placeholder(const uint8_t *p, size_t n)
 				return 1;
 		}
 	}
-	for (i = 0; i < VT_NELEM(PLACEHOLDER_RUNS); i++)
-		if (contains(p, n, PLACEHOLDER_RUNS[i], strlen(PLACEHOLDER_RUNS[i])))
-			return 1;
 	return 0;
+}
+
+int
+scan_rules_placeholder(const uint8_t *p, size_t n)
+{
+	return placeholder(p, n);
 }
 
 /* A random-looking value: not a placeholder, and at least h10 / 10 bits of entropy per byte. */
@@ -817,31 +868,61 @@ struct tok_spec {
 	uint8_t flags; /* TOK_* */
 };
 
+/*
+ * The start of a token that ends at e: the longest body l (r >= l >= max(lo, 1)) that one of the
+ * np prefixes (pl[i] bytes each) precedes, the first of them in order at that l; *body = l and
+ * *which = i. With no prefix, the body alone (l = r). NOT_FOUND if none. A prefix is compared
+ * only where its last byte is, its length not recomputed per l.
+ */
+static size_t
+tok_start(const char *const *pfx, const size_t *pl, size_t np, size_t lo, const uint8_t *m,
+    size_t e, size_t r, size_t *body, size_t *which)
+{
+	size_t l, i;
+
+	for (l = r; l >= lo && l > 0; l--) {
+		if (np == 0) {
+			*body = l;
+			*which = 0;
+			return e - l;
+		}
+		for (i = 0; i < np; i++) {
+			if (e - l >= pl[i] &&
+			    (pl[i] == 0 || m[e - l - 1] == (uint8_t)pfx[i][pl[i] - 1]) &&
+			    lit_at(m, e, e - l - pl[i], pfx[i], 0)) {
+				*body = l;
+				*which = i;
+				return e - l - pl[i];
+			}
+		}
+	}
+	return NOT_FOUND;
+}
+
+size_t
+scan_rules_tok_start(const char *const *pfx, size_t np, size_t lo, const uint8_t *m, size_t e,
+    size_t r, size_t *body, size_t *which)
+{
+	size_t pl[8], i;
+
+	VT_ASSERT(np <= VT_NELEM(pl));
+	for (i = 0; i < np; i++)
+		pl[i] = strlen(pfx[i]);
+	return tok_start(pfx, pl, np, lo, m, e, r, body, which);
+}
+
 static int
 tok_find(const struct tok_spec *t, const uint8_t *m, size_t n, size_t *off, size_t *len)
 {
 	size_t e = strip_tail(m, n, t->end);
 	size_t r = run_back(m, e, t->body, t->hi);
-	size_t l, i, start = NOT_FOUND;
-	const char *pfx = NULL;
+	size_t l = 0, i = 0, np, start, pl[VT_NELEM(t->pfx)];
+	const char *pfx;
 
-	for (l = r; l >= t->lo && l > 0 && start == NOT_FOUND; l--) {
-		if (t->pfx[0] == NULL) {
-			start = e - l;
-			break;
-		}
-		for (i = 0; i < VT_NELEM(t->pfx) && t->pfx[i] != NULL; i++) {
-			size_t pl = strlen(t->pfx[i]);
-
-			if (e - l >= pl && lit_at(m, e, e - l - pl, t->pfx[i], 0)) {
-				start = e - l - pl;
-				pfx = t->pfx[i];
-				break;
-			}
-		}
-		if (start != NOT_FOUND)
-			break;
-	}
+	for (np = 0; np < VT_NELEM(t->pfx) && t->pfx[np] != NULL; np++)
+		pl[np] = strlen(t->pfx[np]);
+	start = tok_start(t->pfx, pl, np, t->lo, m, e, r, &l, &i);
+	pfx = np > 0 ? t->pfx[i] : NULL;
 	if (start == NOT_FOUND)
 		return 0;
 	if (t->flags & TOK_CRC62) {

@@ -224,6 +224,17 @@ size_t scan_ansi_seq_len(const uint8_t *p, size_t n);
  */
 void scan_ansi_simd(int level);
 
+/* ---- validator helpers of rules.c, for the unit tests ---------------------------------------- */
+/* 1 if the value is a placeholder (an allowlisted example, a run, a placeholder word). */
+int scan_rules_placeholder(const uint8_t *p, size_t n);
+/*
+ * The start of a token that ends at e in m: the longest body l, r >= l >= max(lo, 1), that one of
+ * the np (<= 8) prefixes precedes (the first in order at that l); *body = l, *which = the prefix.
+ * With np = 0 the body alone. SIZE_MAX if none.
+ */
+size_t scan_rules_tok_start(const char *const *pfx, size_t np, size_t lo, const uint8_t *m,
+    size_t e, size_t r, size_t *body, size_t *which);
+
 /* ---- fingerprints ------------------------------------------------------------------------ */
 extern const uint8_t SCAN_DELIM[256];
 
