@@ -1037,6 +1037,147 @@ test_rules_pad_ending(void **state)
 }
 
 /*
+ * A pattern ending with a long literal after whole top-level pieces: Vectorscan compiles only the
+ * literal (db.c long_ending), the start search the whole pattern. gcp-service-account-key's shape,
+ * compiled as written and in a group (not recognised: Vectorscan runs the whole pattern), gives
+ * the same raw matches one-shot, in random pieces and byte by byte on n bytes of service-account
+ * JSON with key ids of 39 to 41 hex digits, glue around its bound, bodies of every length around
+ * 64 with \n escapes, keys of another label, and BEGIN and END lines on their own. Then where the
+ * cut may and may not fall: never inside an escape or after a top-level "(?i)" or alternation.
+ */
+#define T_GCP "\"private_key_id\"[ \\t\\r\\n]{0,16}:[ \\t\\r\\n]{0,16}\"[0-9a-f]{40}\"" \
+	"[ \\t\\r\\n]{0,16},[ \\t\\r\\n]{0,16}\"private_key\"[ \\t\\r\\n]{0,16}:[ \\t\\r\\n]{0,16}" \
+	"\"-----BEGIN PRIVATE KEY-----[A-Za-z0-9+/=\\s\\\\]{64,}-----END PRIVATE KEY-----"
+
+static uint8_t *
+gcp_text(size_t n)
+{
+	static const char *const glue[] = { "", " ", "\n  ", "\r\n\t", "                 ", ";" };
+	static const char *const piece[] = { "\\n", "\n", " ", "\\r\\n", "-", "\"", "\x1b[0m" };
+	static const char *const label[] = { "PRIVATE KEY", "PRIVATE KEY", "PRIVATE KEY",
+		"RSA PRIVATE KEY" };
+	static const char b64[] = "ABCabcxyzXYZ0189+/=";
+	static const char hex[] = "0123456789abcdef";
+	static const unsigned int lens[] = { 0, 1, 30, 63, 64, 64, 65, 100, 400, 1500 };
+	static const unsigned int hexlen[] = { 39, 40, 40, 40, 40, 41 };
+	uint8_t *t = malloc(n);
+	size_t o = 0, k;
+	const char *p;
+
+	assert_non_null(t);
+	while (o < n) {
+		tail_put(t, &o, n, "{\"type\": \"service_account\", ", tail_next(2) ? 28 : 0);
+		if (tail_next(6) > 0) {
+			tail_put(t, &o, n, "\"private_key_id\"", 16);
+			p = glue[tail_next(VT_NELEM(glue))];
+			tail_put(t, &o, n, p, strlen(p));
+			tail_put(t, &o, n, ":", 1);
+			tail_put(t, &o, n, " \"", 2);
+			tail_rand(t, &o, n, hex, hexlen[tail_next(VT_NELEM(hexlen))]);
+			tail_put(t, &o, n, "\",", 2);
+			p = glue[tail_next(VT_NELEM(glue))];
+			tail_put(t, &o, n, p, strlen(p));
+			tail_put(t, &o, n, "\"private_key\": \"", 16);
+		}
+		p = label[tail_next(VT_NELEM(label))];
+		if (tail_next(8) > 0) {
+			tail_put(t, &o, n, "-----BEGIN ", 11);
+			tail_put(t, &o, n, p, strlen(p));
+			tail_put(t, &o, n, "-----", 5);
+		}
+		for (k = 1 + tail_next(4); k > 0; k--) {
+			if (tail_next(3) == 0) {
+				const char *q = piece[tail_next(VT_NELEM(piece))];
+
+				tail_put(t, &o, n, q, strlen(q));
+			}
+			tail_rand(t, &o, n, b64, lens[tail_next(VT_NELEM(lens))]);
+		}
+		if (tail_next(8) > 0) {
+			if (tail_next(6) == 0)
+				p = label[tail_next(VT_NELEM(label))];
+			tail_put(t, &o, n, "-----END ", 9);
+			tail_put(t, &o, n, p, strlen(p));
+			tail_put(t, &o, n, "-----", tail_next(10) == 0 ? 4 : 5);
+		}
+		tail_put(t, &o, n, "\\n\", \"client_email\": \"x\"}\n", 26);
+	}
+	return t;
+}
+
+static void
+test_rules_long_ending(void **state)
+{
+	static const struct scan_rule ending[] = {
+		{ "t-gcp", "", SCAN_SEV_LOW, T_GCP, 0, 8192, NULL, tail_pos, NULL },
+	};
+	static const struct scan_rule plain[] = {
+		{ "t-gcp", "", SCAN_SEV_LOW, "(?:" T_GCP ")", 0, 8192, NULL, tail_pos, NULL },
+	};
+	/* a pattern, and the ending db.c gives Vectorscan (NULL: the whole pattern) */
+	static const struct {
+		const char *pattern, *ending;
+	} cut[] = {
+		{ "a[bc]{2,3}0123456789abcdefg", "0123456789abcdefg" },
+		{ "a[bc]0123456789abcde", NULL },                  /* 15 bytes: too short */
+		{ "(?i)ab-----END PRIVATE KEY-----", NULL },      /* the option applies to it */
+		{ "ab|-----END PRIVATE KEY-----", NULL },         /* a top-level alternation */
+		{ "(?:ab-----END PRIVATE KEY-----)", NULL },      /* not at the top level */
+		{ "ab\\-----END PRIVATE KEY-----", "----END PRIVATE KEY-----" },
+		{ "a\\x41BCDEFGHIJKLMNOPQRSTU", "BCDEFGHIJKLMNOPQRSTU" },
+		{ "a\\x{41}BCDEFGHIJKLMNOPQRS", "BCDEFGHIJKLMNOPQRS" },
+		{ "a\\.BCDEFGHIJKLMNOPQRS", "BCDEFGHIJKLMNOPQRS" },
+		{ "(?i:ab)-----END PRIVATE KEY-----", "-----END PRIVATE KEY-----" },
+	};
+	struct scan_rule one = { "t-cut", "", SCAN_SEV_LOW, NULL, 0, 100, NULL, tail_pos, NULL };
+	struct scan_db *db = NULL, *whole = NULL, *dflt = NULL, *c = NULL;
+	char err[SCAN_ERR_MAX];
+	const size_t n = 400000, nbyte = 30000;
+	size_t *cuts = malloc(n * sizeof(*cuts)), i, l;
+	uint8_t *t = gcp_text(n);
+
+	(void)state;
+	assert_non_null(cuts);
+	if (scan_db_open_rules(ending, 1, &db, err) != 0 ||
+	    scan_db_open_rules(plain, 1, &whole, err) != 0 || scan_db_open(&dflt, err) != 0)
+		fail_msg("scan_db_open_rules: %s", err);
+	assert_string_equal(db->rt[0].hs_ending, "-----END PRIVATE KEY-----");
+	assert_null(whole->rt[0].hs_ending);
+	/* db.c ending_run: the 64 body bytes before the END line are required before a search */
+	assert_int_equal(db->rt[0].run_min, 64);
+	for (i = 0; i < dflt->nrules; i++) {
+		/* every ending is the end of its pattern's text */
+		if (dflt->rt[i].hs_ending != NULL) {
+			l = strlen(dflt->rt[i].hs_ending);
+			assert_true(l < strlen(dflt->rules[i].pattern));
+			assert_string_equal(dflt->rules[i].pattern + strlen(dflt->rules[i].pattern) -
+			    l, dflt->rt[i].hs_ending);
+		}
+		if (strcmp(dflt->rules[i].id, "gcp-service-account-key") == 0) {
+			assert_string_equal(dflt->rules[i].pattern, T_GCP);
+			assert_string_equal(dflt->rt[i].hs_ending, "-----END PRIVATE KEY-----");
+		}
+	}
+	both_ways(db, whole, ending, 1, 40, t, n, nbyte, cuts, "long ending");
+	for (i = 0; i < VT_NELEM(cut); i++) {
+		one.pattern = cut[i].pattern;
+		if (scan_db_open_rules(&one, 1, &c, err) != 0)
+			fail_msg("%s: %s", cut[i].pattern, err);
+		if (cut[i].ending == NULL)
+			assert_null(c->rt[0].hs_ending);
+		else
+			assert_string_equal(c->rt[0].hs_ending, cut[i].ending);
+		scan_db_free(c);
+		c = NULL;
+	}
+	free(cuts);
+	free(t);
+	scan_db_free(db);
+	scan_db_free(whole);
+	scan_db_free(dflt);
+}
+
+/*
  * db.c inner_set: a candidate is not tried against an end past the first byte outside the bytes
  * its pattern can hold before its last group. Compiled as written and in a group (db.c does not
  * recognise it: every end is tried), the raw matches must be the same, one-shot, in random
@@ -1787,6 +1928,7 @@ main(void)
 		cmocka_unit_test(test_rules_head_lines),
 		cmocka_unit_test(test_rules_pem_endings),
 		cmocka_unit_test(test_rules_pad_ending),
+		cmocka_unit_test(test_rules_long_ending),
 		cmocka_unit_test(test_rules_inner_set),
 		cmocka_unit_test(test_ansi_inside_and_around),
 		cmocka_unit_test(test_ansi_long_sequences),
