@@ -157,15 +157,72 @@ cc_has(enum cc k, unsigned c)
 	return (CC_TAB[c & 0xff] >> k) & 1u;
 }
 
+/*
+ * Length of the run of base64 bytes (CC_B64, or CC_B64PAD with '=') that p starts with: 16 bytes
+ * at a time (SSE2), then by table. PEM bodies, PKCS#12 blobs and Kubernetes values are kilobytes
+ * of it, read byte by byte otherwise.
+ */
+static size_t
+b64_run(const uint8_t *p, size_t n, int pad)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	const __m128i x20 = _mm_set1_epi8(0x20), la = _mm_set1_epi8('a' - 1);
+	const __m128i lz = _mm_set1_epi8('z' + 1), d0 = _mm_set1_epi8('0' - 1);
+	const __m128i d9 = _mm_set1_epi8('9' + 1), plus = _mm_set1_epi8('+');
+	const __m128i slash = _mm_set1_epi8('/'), eq = _mm_set1_epi8(pad ? '=' : '+');
+
+	for (; i + 16 <= n; i += 16) {
+		/* signed compares: bytes >= 0x80 are below every bound; c | 0x20 folds A-Z to a-z */
+		const __m128i c = _mm_loadu_si128((const __m128i *)(p + i));
+		const __m128i l = _mm_or_si128(c, x20);
+		__m128i ok = _mm_and_si128(_mm_cmpgt_epi8(l, la), _mm_cmplt_epi8(l, lz));
+		unsigned int bad;
+
+		ok = _mm_or_si128(ok, _mm_and_si128(_mm_cmpgt_epi8(c, d0), _mm_cmplt_epi8(c, d9)));
+		ok = _mm_or_si128(ok, _mm_or_si128(_mm_cmpeq_epi8(c, plus), _mm_cmpeq_epi8(c, slash)));
+		ok = _mm_or_si128(ok, _mm_cmpeq_epi8(c, eq));
+		bad = ~(unsigned int)_mm_movemask_epi8(ok) & 0xffffu;
+		if (bad != 0)
+			return i + (size_t)__builtin_ctz(bad);
+	}
+#endif
+	while (i < n && cc_has(pad ? CC_B64PAD : CC_B64, p[i]))
+		i++;
+	return i;
+}
+
+size_t
+scan_rules_b64_run(const uint8_t *p, size_t n, int pad)
+{
+	return b64_run(p, n, pad);
+}
+
 static int
 all_in(const uint8_t *p, size_t n, enum cc k)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	if (k == CC_B64 || k == CC_B64PAD)
+		return b64_run(p, n, k == CC_B64PAD) == n;
+	for (i = 0; i + 8 <= n; i += 8) {
+		const uint8_t *q = p + i;
+
+		if (!((CC_TAB[q[0]] & CC_TAB[q[1]] & CC_TAB[q[2]] & CC_TAB[q[3]] & CC_TAB[q[4]] &
+		    CC_TAB[q[5]] & CC_TAB[q[6]] & CC_TAB[q[7]]) >> k & 1u))
+			return 0;
+	}
+	for (; i < n; i++)
 		if (!cc_has(k, p[i]))
 			return 0;
 	return 1;
+}
+
+int
+scan_rules_all_in(const uint8_t *p, size_t n, int k)
+{
+	return all_in(p, n, (enum cc)k);
 }
 
 /* ---- byte-string helpers (public bytes: plain loops, no memcmp) --------------------------- */
@@ -261,11 +318,27 @@ strip_tail(const uint8_t *m, size_t n, enum cc k)
 static size_t
 run_back(const uint8_t *m, size_t e, enum cc k, size_t cap)
 {
+	const size_t lim = cap < e ? cap : e;
 	size_t r = 0;
 
-	while (r < cap && r < e && cc_has(k, m[e - 1 - r]))
+	/* 8 bytes a step while all of them are in k (one branch, not eight), then byte by byte */
+	while (r + 8 <= lim) {
+		const uint8_t *q = m + e - r - 8;
+
+		if (!((CC_TAB[q[0]] & CC_TAB[q[1]] & CC_TAB[q[2]] & CC_TAB[q[3]] & CC_TAB[q[4]] &
+		    CC_TAB[q[5]] & CC_TAB[q[6]] & CC_TAB[q[7]]) >> k & 1u))
+			break;
+		r += 8;
+	}
+	while (r < lim && cc_has(k, m[e - 1 - r]))
 		r++;
 	return r;
+}
+
+size_t
+scan_rules_run_back(const uint8_t *m, size_t e, int k, size_t cap)
+{
+	return run_back(m, e, (enum cc)k, cap);
 }
 
 /* Skips spaces and tabs backwards from e. */
@@ -1177,11 +1250,18 @@ pem_block(const uint8_t *m, size_t n, const char *label, size_t *off, size_t *le
 		return 0;
 	ls = b + strlen(begin); /* start of the current line */
 	for (i = ls; i < n - el; i++) {
-		uint8_t c = m[i];
+		uint8_t c;
 
-		if (!in_header && cc_has(CC_B64PAD, c)) {
-			nb64++; /* the body's bytes, nearly all of them: first */
-		} else if (c == '\\' && i + 1 < n - el && (m[i + 1] == 'n' || m[i + 1] == 'r')) {
+		if (!in_header) {
+			/* the body's bytes, nearly all of them: a line of base64 at a time */
+			const size_t k = b64_run(m + i, n - el - i, 1);
+
+			nb64 += k;
+			if ((i += k) == n - el)
+				break;
+		}
+		c = m[i]; /* outside base64, or in a header line */
+		if (c == '\\' && i + 1 < n - el && (m[i + 1] == 'n' || m[i + 1] == 'r')) {
 			i++;
 			ls = i + 1;
 			in_header = 0;

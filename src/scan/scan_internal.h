@@ -227,6 +227,12 @@ void scan_ansi_simd(int level);
 /* ---- validator helpers of rules.c, for the unit tests ---------------------------------------- */
 /* 1 if the value is a placeholder (an allowlisted example, a run, a placeholder word). */
 int scan_rules_placeholder(const uint8_t *p, size_t n);
+/* Length of the run of base64 bytes (with '=' when pad) that p starts with. */
+size_t scan_rules_b64_run(const uint8_t *p, size_t n, int pad);
+/* Length of the run of bytes of class k (rules.c enum cc) that ends at e, at most cap. */
+size_t scan_rules_run_back(const uint8_t *m, size_t e, int k, size_t cap);
+/* 1 if every one of the n bytes is of class k. */
+int scan_rules_all_in(const uint8_t *p, size_t n, int k);
 /*
  * The start of a token that ends at e in m: the longest body l, r >= l >= max(lo, 1), that one of
  * the np (<= 8) prefixes precedes (the first in order at that l); *body = l, *which = the prefix.

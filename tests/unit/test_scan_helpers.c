@@ -8,6 +8,8 @@
  * - tok_find's prefix search (scan_rules_tok_start): the longest body that a prefix precedes,
  *   the first prefix in order at that length. The fast one compares a prefix only where its last
  *   byte is.
+ * - the class runs (b64_run 16 bytes at a time, run_back and all_in 8 at a time): every byte
+ *   value at every position of runs of 0..48 bytes of a class.
  * On random values over alphabets dense in the bytes that matter and on crafted ones (every word
  * and allowlist entry at every position, in mixed case, cut short by one byte; runs of every
  * length around the limits).
@@ -268,6 +270,78 @@ test_tok_start(void **state)
 	assert_true(found > 100000 && found < 390000);
 }
 
+/* rules.c enum cc: the classes checked here, by their definitions */
+enum { CC_B62 = 0, CC_B64 = 2, CC_B64PAD = 3, CC_HEX = 4, CC_VALUE = 18 };
+
+static int
+in_class(int k, int c)
+{
+	const int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+	switch (k) {
+	case CC_B62:
+		return alnum;
+	case CC_B64:
+		return alnum || c == '+' || c == '/';
+	case CC_B64PAD:
+		return alnum || c == '+' || c == '/' || c == '=';
+	case CC_HEX:
+		return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	default:
+		return c > 0x20 && c < 0x7f && strchr("\"'`,;&<>{}\\", c) == NULL;
+	}
+}
+
+/* runs of a class with a byte outside it (or any byte value) at every position */
+static void
+test_class_runs(void **state)
+{
+	static const int classes[] = {CC_B62, CC_B64, CC_B64PAD, CC_HEX, CC_VALUE};
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+	uint8_t m[96];
+	size_t n, i, c, e, cap, want, checks = 0;
+	int k;
+
+	(void)state;
+	for (c = 0; c < sizeof(classes) / sizeof(classes[0]); c++) {
+		k = classes[c];
+		for (n = 0; n <= 48; n++) {
+			for (i = 0; i <= n; i++) {
+				unsigned int b;
+
+				for (b = 0; b < 256; b += (i == n ? 256 : 1)) {
+					size_t j;
+
+					for (j = 0; j < n; j++) {
+						do
+							m[j] = (uint8_t)b64[next() % 65];
+						while (!in_class(k, m[j]));
+					}
+					if (i < n)
+						m[i] = (uint8_t)b;
+					/* run from the start (b64_run: the base64 classes) */
+					for (want = 0; want < n && in_class(k, m[want]); want++)
+						;
+					if (k == CC_B64 || k == CC_B64PAD)
+						assert_int_equal(scan_rules_b64_run(m, n,
+						    k == CC_B64PAD), want);
+					assert_int_equal(scan_rules_all_in(m, n, k), want == n);
+					/* run back from a random end, under a random cap */
+					e = next() % (n + 1);
+					cap = next() % 3 == 0 ? SIZE_MAX : next() % (n + 2);
+					for (want = 0; want < cap && want < e && in_class(k, m[e - 1 - want]);
+					    want++)
+						;
+					assert_int_equal(scan_rules_run_back(m, e, k, cap), want);
+					checks++;
+				}
+			}
+		}
+	}
+	assert_true(checks > 1000000);
+}
+
 int
 main(void)
 {
@@ -275,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_placeholder_random),
 		cmocka_unit_test(test_placeholder_crafted),
 		cmocka_unit_test(test_tok_start),
+		cmocka_unit_test(test_class_runs),
 	};
 
 	if (secmem_init() != 0)
