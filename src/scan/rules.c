@@ -1702,6 +1702,8 @@ static uint32_t VENDOR_BY_FIRST[256];
 static uint8_t VENDOR_LEN[VT_NELEM(VENDOR_KEYS)];
 /* the bytes (either case) a keyword of each kind starts with: gen_assign's scan for them */
 static uint8_t GEN_FIRST[GEN_NKINDS][256];
+/* the same first bytes, lower-case letters (checked), the first repeated to fill 4 */
+static uint8_t GEN_FIRST_LOW[GEN_NKINDS][4];
 
 __attribute__((constructor)) static void
 vendor_tables_init(void)
@@ -1717,10 +1719,14 @@ vendor_tables_init(void)
 		for (w = 0; w < 4 && GEN_KEYWORDS[k][w] != NULL; w++) {
 			const uint8_t c = (uint8_t)GEN_KEYWORDS[k][w][0];
 
+			VT_ASSERT(c >= 'a' && c <= 'z');
+			GEN_FIRST_LOW[k][w] = c;
 			GEN_FIRST[k][c] = 1;
 			if (c >= 'a' && c <= 'z')
 				GEN_FIRST[k][c - 'a' + 'A'] = 1;
 		}
+		for (; w < 4; w++)
+			GEN_FIRST_LOW[k][w] = GEN_FIRST_LOW[k][0];
 	}
 }
 
@@ -1867,59 +1873,108 @@ not_a_secret_value(const uint8_t *p, size_t n)
 	return char_kinds(p, n) < 2;
 }
 
+/*
+ * gen_assign at one position k where a keyword of the kind may start: -1 when no keyword's
+ * assignment there reaches exactly e (look further left), else gen_assign's answer.
+ */
+static int
+gen_at(enum gen_kind kind, size_t min_len, unsigned h10, const uint8_t *m, size_t e, size_t k,
+    size_t *off, size_t *len)
+{
+	struct key_view kv;
+	size_t v, j;
+	int w, g;
+
+	for (w = 0; w < 4 && GEN_KEYWORDS[kind][w] != NULL; w++) {
+		const char *kw = GEN_KEYWORDS[kind][w];
+
+		if (to_lower(m[k]) != (uint8_t)kw[0] || !lit_at(m, e, k, kw, 1))
+			continue;
+		/* bare "pass" only as a whole part of a key: SMTP_PASS, not bypass */
+		if (strlen(kw) == 4 && ((k > 0 && is_alpha(m[k - 1])) ||
+			(k + 4 < e && is_alpha(m[k + 4]))))
+			continue;
+		v = assign_value_start(m, e, k, strlen(kw));
+		if (v == 0 || v >= e || e - v < min_len || e - v > 128 ||
+		    !all_in(m + v, e - v, CC_VALUE))
+			continue;
+		key_view_init(&kv, m, e, k, k + strlen(kw));
+		if (key_view_vendor(&kv))
+			return 0;
+		/* SecretAccessKey: 40 bytes of base64 are aws-secret-access-key's */
+		if (e - v == 40 && all_in(m + v, 40, CC_B64) &&
+		    (key_view_has(&kv, "accesskey") || key_view_has(&kv, "access_key") ||
+			key_view_has(&kv, "access-key")))
+			return 0;
+		for (g = 0; g < (int)kind; g++)
+			for (j = 0; j < 4 && GEN_PRECEDENCE[g][j] != NULL; j++)
+				if (key_view_has(&kv, GEN_PRECEDENCE[g][j]))
+					return 0;
+		if (vendor_prefixed(m + v, e - v) || not_a_secret_value(m + v, e - v) ||
+		    !plausible(m + v, e - v, h10))
+			return 0;
+		/* "password123", "my-secret-token": the keyword again is a placeholder */
+		for (j = 0; j < 4 && GEN_KEYWORDS[kind][j] != NULL; j++) {
+			const char *kw2 = GEN_KEYWORDS[kind][j];
+
+			if (strlen(kw2) >= 5 && find_first(m + v, e - v, 0, kw2, 1) != NOT_FOUND)
+				return 0;
+		}
+		*off = v;
+		*len = e - v;
+		return 1;
+	}
+	return -1;
+}
+
+/*
+ * The last position before k whose byte starts a keyword of the kind (GEN_FIRST), or NOT_FOUND:
+ * 16 bytes at a time (a first byte is a lower-case letter, so c | 0x20 equal to it is the letter
+ * in either case), then byte by byte.
+ */
+static size_t
+gen_prev(enum gen_kind kind, const uint8_t *m, size_t k)
+{
+#ifdef __SSE2__
+	const __m128i x20 = _mm_set1_epi8(0x20);
+	const __m128i f0 = _mm_set1_epi8((char)GEN_FIRST_LOW[kind][0]);
+	const __m128i f1 = _mm_set1_epi8((char)GEN_FIRST_LOW[kind][1]);
+	const __m128i f2 = _mm_set1_epi8((char)GEN_FIRST_LOW[kind][2]);
+	const __m128i f3 = _mm_set1_epi8((char)GEN_FIRST_LOW[kind][3]);
+
+	for (; k >= 16; k -= 16) {
+		const __m128i l = _mm_or_si128(_mm_loadu_si128((const __m128i *)(m + k - 16)), x20);
+		const unsigned int bits = (unsigned int)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(l, f0), _mm_cmpeq_epi8(l, f1)),
+		    _mm_or_si128(_mm_cmpeq_epi8(l, f2), _mm_cmpeq_epi8(l, f3))));
+
+		if (bits != 0)
+			return k - 16 + (31u - (unsigned int)__builtin_clz(bits));
+	}
+#endif
+	while (k-- > 0)
+		if (GEN_FIRST[kind][m[k]])
+			return k;
+	return NOT_FOUND;
+}
+
+size_t
+scan_rules_gen_prev(int kind, const uint8_t *m, size_t k)
+{
+	return gen_prev((enum gen_kind)kind, m, k);
+}
+
 static int
 gen_assign(enum gen_kind kind, size_t min_len, unsigned h10, const uint8_t *m, size_t n,
     size_t *off, size_t *len)
 {
-	size_t e = strip_tail(m, n, CC_VALUE), k, v, j;
-	struct key_view kv;
-	int w, g;
+	size_t e = strip_tail(m, n, CC_VALUE), k = e;
+	int r;
 
 	/* the rightmost keyword whose assignment reaches exactly the end of the value */
-	for (k = e; k-- > 0;) {
-		if (!GEN_FIRST[kind][m[k]])
-			continue;
-		for (w = 0; w < 4 && GEN_KEYWORDS[kind][w] != NULL; w++) {
-			const char *kw = GEN_KEYWORDS[kind][w];
-
-			if (to_lower(m[k]) != (uint8_t)kw[0] || !lit_at(m, e, k, kw, 1))
-				continue;
-			/* bare "pass" only as a whole part of a key: SMTP_PASS, not bypass */
-			if (strlen(kw) == 4 && ((k > 0 && is_alpha(m[k - 1])) ||
-				(k + 4 < e && is_alpha(m[k + 4]))))
-				continue;
-			v = assign_value_start(m, e, k, strlen(kw));
-			if (v == 0 || v >= e || e - v < min_len || e - v > 128 ||
-			    !all_in(m + v, e - v, CC_VALUE))
-				continue;
-			key_view_init(&kv, m, e, k, k + strlen(kw));
-			if (key_view_vendor(&kv))
-				return 0;
-			/* SecretAccessKey: 40 bytes of base64 are aws-secret-access-key's */
-			if (e - v == 40 && all_in(m + v, 40, CC_B64) &&
-			    (key_view_has(&kv, "accesskey") || key_view_has(&kv, "access_key") ||
-				key_view_has(&kv, "access-key")))
-				return 0;
-			for (g = 0; g < (int)kind; g++)
-				for (j = 0; j < 4 && GEN_PRECEDENCE[g][j] != NULL; j++)
-					if (key_view_has(&kv, GEN_PRECEDENCE[g][j]))
-						return 0;
-			if (vendor_prefixed(m + v, e - v) || not_a_secret_value(m + v, e - v) ||
-			    !plausible(m + v, e - v, h10))
-				return 0;
-			/* "password123", "my-secret-token": the keyword again is a placeholder */
-			for (j = 0; j < 4 && GEN_KEYWORDS[kind][j] != NULL; j++) {
-				const char *kw2 = GEN_KEYWORDS[kind][j];
-
-				if (strlen(kw2) >= 5 &&
-				    find_first(m + v, e - v, 0, kw2, 1) != NOT_FOUND)
-					return 0;
-			}
-			*off = v;
-			*len = e - v;
-			return 1;
-		}
-	}
+	while ((k = gen_prev(kind, m, k)) != NOT_FOUND)
+		if ((r = gen_at(kind, min_len, h10, m, e, k, off, len)) >= 0)
+			return r;
 	return 0;
 }
 

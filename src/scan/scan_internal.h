@@ -234,6 +234,11 @@ size_t scan_rules_run_back(const uint8_t *m, size_t e, int k, size_t cap);
 /* 1 if every one of the n bytes is of class k. */
 int scan_rules_all_in(const uint8_t *p, size_t n, int k);
 /*
+ * The last position before k where a keyword of the generic assignment kind (rules.c enum
+ * gen_kind) may start, SIZE_MAX if none.
+ */
+size_t scan_rules_gen_prev(int kind, const uint8_t *m, size_t k);
+/*
  * The start of a token that ends at e in m: the longest body l, r >= l >= max(lo, 1), that one of
  * the np (<= 8) prefixes precedes (the first in order at that l); *body = l, *which = the prefix.
  * With np = 0 the body alone. SIZE_MAX if none.

@@ -10,6 +10,8 @@
  *   byte is.
  * - the class runs (b64_run 16 bytes at a time, run_back and all_in 8 at a time): every byte
  *   value at every position of runs of 0..48 bytes of a class.
+ * - gen_assign's scan for keyword starts (16 bytes at a time, right to left): every byte value
+ *   at every position, from every end, for every kind.
  * On random values over alphabets dense in the bytes that matter and on crafted ones (every word
  * and allowlist entry at every position, in mixed case, cut short by one byte; runs of every
  * length around the limits).
@@ -342,6 +344,48 @@ test_class_runs(void **state)
 	assert_true(checks > 1000000);
 }
 
+/* rules.c GEN_KEYWORDS' first letters, by kind (password, secret, api key, token) */
+static const char *const GEN_FIRSTS[] = {"p", "sem", "a", "t"};
+
+/* every byte value at every position of 0..80 bytes, from every k, for every kind */
+static void
+test_gen_prev(void **state)
+{
+	uint8_t m[80];
+	size_t kind, n, i, k, want, checks = 0;
+
+	(void)state;
+	for (kind = 0; kind < 4; kind++) {
+		for (n = 0; n <= sizeof(m); n += 1 + next() % 3) {
+			for (i = 0; i < n; i++) {
+				unsigned int b;
+
+				for (b = 0; b < 256; b++) {
+					size_t j;
+
+					/* sparse: random letters other than the firsts, some of them */
+					for (j = 0; j < n; j++) {
+						do
+							m[j] = (uint8_t)next();
+						while (strchr(GEN_FIRSTS[kind], lower(m[j])) != NULL &&
+						    next() % 8 != 0);
+					}
+					m[i] = (uint8_t)b;
+					k = next() % (n + 1);
+					for (want = k; want-- > 0;)
+						if (m[want] < 0x80 && m[want] != 0 &&
+						    (lower(m[want]) >= 'a' && lower(m[want]) <= 'z') &&
+						    strchr(GEN_FIRSTS[kind], lower(m[want])) != NULL)
+							break;
+					assert_int_equal(scan_rules_gen_prev((int)kind, m, k), want);
+					checks++;
+				}
+			}
+		}
+	}
+	assert_true(checks > 200000);
+}
+
 int
 main(void)
 {
@@ -350,6 +394,7 @@ main(void)
 		cmocka_unit_test(test_placeholder_crafted),
 		cmocka_unit_test(test_tok_start),
 		cmocka_unit_test(test_class_runs),
+		cmocka_unit_test(test_gen_prev),
 	};
 
 	if (secmem_init() != 0)
