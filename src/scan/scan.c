@@ -359,11 +359,13 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 	if (rt->run_min > 0) {
 		/* "[class]{n,...}" + ending: n bytes of the class before it, or no match (db.c) */
 		uint64_t z = e - rt->run_end, a;
+		const uint8_t *p;
 
 		if (z < lo || z - lo < rt->run_min)
 			return 1;
-		for (a = z; a > z - rt->run_min; a--) {
-			if (!scan_set_has(rt->run_set, *at(s, a - 1)))
+		p = at(s, z - rt->run_min);
+		for (a = rt->run_min; a > 0; a--) {
+			if (!scan_set_has(rt->run_set, p[a - 1]))
 				return 1;
 		}
 	}
@@ -381,9 +383,10 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 		 * where the run of that class before e - 1 starts, and the match starts at most
 		 * tail_back bytes before that. A run reaching lo leaves no start at or after lo.
 		 */
+		const uint8_t *p = at(s, lo);
 		uint64_t a = e - 1;
 
-		while (a > lo && (tcls(*at(s, a - 1)) & T_PASS))
+		while (a > lo && (tcls(p[a - 1 - lo]) & T_PASS))
 			a--;
 		if (a == lo)
 			return 1;
@@ -400,15 +403,15 @@ rule_leftmost(struct scan_stream *s, size_t r, uint64_t lo, uint64_t e, uint64_t
 		 * the last byte outside it (before the window's head_nl-th last '\n') would hold it.
 		 * Fewer '\n' in the window: no bound.
 		 */
+		const uint8_t *p = at(s, lo), *q;
 		uint64_t a = e;
 		unsigned int k = rt->head_nl;
 
-		while (a > lo && k > 0) {
-			if (*at(s, --a) == '\n')
-				k--;
-		}
+		(void)at(s, e); /* [lo, e) within the buffer (asserted) */
+		for (; k > 0 && (q = memrchr(p, '\n', (size_t)(a - lo))) != NULL; k--)
+			a = lo + (uint64_t)(q - p);
 		if (k == 0) {
-			while (a > lo && scan_set_has(rt->head_set, *at(s, a - 1)))
+			while (a > lo && scan_set_has(rt->head_set, p[a - 1 - lo]))
 				a--;
 			lo = a;
 			if (e - lo < rt->min_width)
