@@ -400,92 +400,6 @@ pad_ending(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
 	rt->hs_ending = p + n - 2;
 }
 
-/*
- * 1 if the pattern p is cut at t between whole top-level pieces: p[0 .. t) holds no top-level
- * alternation or inline option group ("(?i)", which would change what follows), leaves no
- * group, class, escape ("\x41", "\x{41}", "\cX") or "{m,n}" open, and p[t] is no quantifier
- * (which would bind to what precedes). Back-references, octal escapes and "\Q" are refused.
- * Every end of a match of p is then an end of a match of p + t.
- */
-static int
-piece_cut(const char *p, size_t t)
-{
-	size_t i = 0, k, n = strlen(p);
-	const char *c;
-	int depth = 0;
-
-	if (t == 0 || t >= n || strchr("*+?{", p[t]) != NULL)
-		return 0;
-	while (i < t) {
-		if (p[i] == '\\') {
-			if (i + 1 >= n || (p[i + 1] >= '0' && p[i + 1] <= '9') || p[i + 1] == 'Q')
-				return 0;
-			if (p[i + 2] == '{' && strchr("xopPNgk", p[i + 1]) != NULL) {
-				if ((c = strchr(p + i + 2, '}')) == NULL)
-					return 0;
-				i = (size_t)(c - p) + 1;
-			} else if (p[i + 1] == 'x') {
-				/* up to two hex digits */
-				for (i += 2, k = 0; k < 2 && p[i] != '\0' &&
-				    strchr("0123456789abcdefABCDEF", p[i]) != NULL; i++, k++)
-					;
-			} else {
-				i += p[i + 1] == 'c' ? 3 : 2;
-			}
-		} else if (p[i] == '[') {
-			if ((i = class_close(p, i, n)) == n)
-				return 0;
-			i++;
-		} else if (p[i] == '{') {
-			if ((c = strchr(p + i, '}')) == NULL)
-				return 0;
-			i = (size_t)(c - p) + 1;
-		} else {
-			if (p[i] == '(' && depth++ == 0 && p[i + 1] == '?') {
-				for (c = p + i + 2; (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-				    *c == '-' || *c == '^'; c++)
-					;
-				if (*c == ')')
-					return 0;
-			} else if (p[i] == ')') {
-				depth--;
-			} else if (p[i] == '|' && depth == 0) {
-				return 0;
-			}
-			i++;
-		}
-	}
-	return i == t && depth == 0;
-}
-
-/*
- * A pattern that ends with a long literal (at least LONG_ENDING bytes, no flags) right after a
- * cut between whole top-level pieces (piece_cut): Vectorscan compiles only that literal
- * (scan_rule_rt.hs_ending), as pem_ending does for PEM blocks. Every end of "X L" is an end of L;
- * L's other ends are ends of nothing, for which the start search (the whole pattern, PCRE2) finds
- * no start. A literal that long is rare, and Vectorscan no longer runs what precedes it:
- * gcp-service-account-key's PKCS#8 body repeat, which it kept alive over every key block.
- */
-#define LONG_ENDING 16
-
-static void
-long_ending(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
-{
-	size_t n = strlen(p), t = n;
-
-	if (hs_flags != 0 || rt->hs_ending != NULL)
-		return;
-	while (t > 0 && strchr("\\[](){}?*+|^$.", p[t - 1]) == NULL)
-		t--;
-	/* the first byte may be an escape's second (piece_cut says): the cut is then past it */
-	for (; t + LONG_ENDING <= n; t++) {
-		if (piece_cut(p, t)) {
-			rt->hs_ending = p + t;
-			return;
-		}
-	}
-}
-
 /* The number whose last digit is p[j - 1], and *k where it starts; -1 if none (or over 65535). */
 static long
 digits_before(const char *p, size_t j, size_t *k)
@@ -962,7 +876,6 @@ check_rule(const struct scan_rule *ru, size_t i, struct scan_rule_rt *rt,
 	head_lines(ru->pattern, ru->hs_flags, rt);
 	pem_ending(ru->pattern, ru->hs_flags, rt);
 	pad_ending(ru->pattern, ru->hs_flags, rt);
-	long_ending(ru->pattern, ru->hs_flags, rt);
 	ending_run(ru->pattern, ru->hs_flags, rt);
 	inner_set(ru->pattern, ru->hs_flags, rt);
 	rt->re = pcre2_compile((PCRE2_SPTR)search, PCRE2_ZERO_TERMINATED,
