@@ -328,7 +328,7 @@ compare(const struct scan_db *sdb, const char *name, const struct run *ref, cons
 	    lost + added == 0 ? "same\n" : "DIFFERENT\n");
 	if (lost + added == 0)
 		return 0;
-	for (rule = 0; rule <= sdb->nrules; rule++) {
+	for (rule = 0; rule <= sdb->nrules + sdb->nhs_extra; rule++) {
 		for (int side = 0; side < 2; side++) {
 			const struct run *a = side == 0 ? ref : r, *b = side == 0 ? r : ref;
 			size_t k = 0, c = 0;
@@ -343,7 +343,9 @@ compare(const struct scan_db *sdb, const char *name, const struct run *ref, cons
 					continue;
 				if (c++ == 0)
 					printf("  %s %s:", rule < sdb->nrules ?
-					    sdb->rules[rule].id : "(-x EXPR)",
+					    sdb->rules[rule].id : rule < sdb->nrules +
+					    sdb->nhs_extra ? sdb->rules[sdb->hs_rule[rule -
+					    sdb->nrules]].id : "(-x EXPR)",
 					    side == 0 ? "lost" : "extra");
 				if (shown++ < SHOW) {
 					const struct piece *p = piece_of(r, a->m[i] >> 8);
@@ -400,7 +402,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vs_cuts: %s\n", err);
 		return 2;
 	}
-	if (sdb->nrules > 255 || hs_alloc_scratch(sdb->hs, &sc) != HS_SUCCESS ||
+	if (sdb->nrules + sdb->nhs_extra > 255 || hs_alloc_scratch(sdb->hs, &sc) != HS_SUCCESS ||
 	    (buf = aligned_alloc(64, PIECE_MAX + 128)) == NULL)
 		return 2;
 	memset(buf, 0, PIECE_MAX + 128);

@@ -400,6 +400,158 @@ pad_ending(const char *p, unsigned int hs_flags, struct scan_rule_rt *rt)
 	rt->hs_ending = p + n - 2;
 }
 
+/*
+ * p[0] is '(': the index of the ')' that closes it (0: none), and the '|' directly inside it in
+ * bar[0 .. *nb) (0 too when there are more than nbar).
+ */
+static size_t
+group_bars(const char *p, size_t *bar, size_t nbar, size_t *nb)
+{
+	size_t i, n = strlen(p);
+	int depth = 0;
+
+	*nb = 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\\') {
+			if (++i == n)
+				return 0;
+		} else if (p[i] == '[') {
+			if ((i = class_close(p, i, n)) == n)
+				return 0;
+		} else if (p[i] == '(') {
+			depth++;
+		} else if (p[i] == ')') {
+			if (--depth == 0)
+				return i;
+		} else if (p[i] == '|' && depth == 1) {
+			if (*nb == nbar)
+				return 0;
+			bar[(*nb)++] = i;
+		}
+	}
+	return 0;
+}
+
+static int
+is_alnum(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static int lead_set(const char *pattern, size_t cl, uint32_t flags, uint8_t set[static 32]);
+
+#define SPLIT_CLASS_MAX 16
+#define SPLIT_MAX (4 * SPLIT_CLASS_MAX + 1) /* patterns per rule */
+
+/*
+ * x[0 .. l) is "\bXY[C]{n}W" (X, Y alphanumeric, C at most SPLIT_CLASS_MAX alphanumeric bytes,
+ * n >= 2, no quantifier right after the "{n}"): the members of C in set and n; 0 if not.
+ */
+static unsigned long
+split_head(const char *x, size_t l, uint8_t set[static 32], size_t *cl)
+{
+	size_t e, i, nm = 0;
+	unsigned long v = 0;
+	int c;
+
+	if (l < 9 || x[0] != '\\' || x[1] != 'b' || !is_alnum(x[2]) || !is_alnum(x[3]) ||
+	    x[4] != '[' || (e = class_close(x, 4, l)) >= l - 3 || x[e + 1] != '{')
+		return 0;
+	for (i = e + 2; i < l && x[i] >= '0' && x[i] <= '9' && v < 65536; i++)
+		v = v * 10 + (unsigned long)(x[i] - '0');
+	if (i == e + 2 || i >= l || x[i] != '}' || v < 2 || v >= 65536 ||
+	    (i + 1 < l && strchr("*+?{", x[i + 1]) != NULL))
+		return 0;
+	if (lead_set(x + 4, e - 3, 0, set) != 0)
+		return 0;
+	for (c = 0; c < 256; c++) {
+		if (scan_set_has(set, c)) {
+			if (!is_alnum(c) || ++nm > SPLIT_CLASS_MAX)
+				return 0;
+		}
+	}
+	*cl = e + 1;
+	return nm > 0 ? v : 0;
+}
+
+/*
+ * Vectorscan takes the two-byte literal of "\bAC[0-9a-f]{32}:" (twilio-auth-token; "\bSK" in
+ * twilio-api-key-secret) rather than the sixteen three-byte ones after it, and two-byte literals
+ * cost its literal matcher dearly: those two alone ~8% of its time on ordinary output. A rule
+ * "(?:A1|...|Ak)R" (no flags) whose alternative Ai is "\bXY[C]{n}W" (split_head) goes to
+ * Vectorscan as one pattern "\bXYc[C]{n-1}W R" per byte c of C, plus "(?:the other
+ * alternatives)R": the same strings, since a concatenation distributes over an alternation, so
+ * together their ends are the rule's. Each reports under its own id, mapped back to the rule
+ * (scan_db.hs_rule); an end two of them report is one end (rule_end takes an end once, and
+ * Vectorscan reports ends in order unless hs_expression_info says otherwise, which is refused).
+ * out[0] (the rule's own id) and out[1 .. return) are allocated; 0: not split.
+ */
+static size_t
+alt_split(const char *p, unsigned int hs_flags, char **out, size_t max)
+{
+	size_t bar[32], nb, g, k, a, b, m = 1, cl, keepn = 0;
+	const char *rest, *x, *w;
+	char *keep = NULL;
+	unsigned long v;
+	uint8_t set[32];
+	hs_expr_info_t *info;
+	hs_compile_error_t *ce;
+	int c, bad = 0;
+
+	if (hs_flags != 0 || strncmp(p, "(?:", 3) != 0 || max < 2 ||
+	    (g = group_bars(p, bar, VT_NELEM(bar), &nb)) == 0 || nb == 0)
+		return 0;
+	rest = p + g + 1;
+	if (*rest == '\0' || strchr("*+?{", *rest) != NULL || !whole_piece(rest, strlen(rest)))
+		return 0;
+	out[0] = NULL;
+	for (k = 0; k <= nb; k++) {
+		a = k == 0 ? 3 : bar[k - 1] + 1;
+		b = k == nb ? g : bar[k];
+		x = p + a;
+		if ((v = split_head(x, b - a, set, &cl)) > 0 && m + SPLIT_CLASS_MAX < max) {
+			w = strchr(x + cl, '}') + 1; /* W, up to p + b */
+			for (c = 0; c < 256; c++) {
+				if (scan_set_has(set, c))
+					out[m++] = xasprintf("\\b%c%c%c%.*s{%lu}%.*s%s", x[2], x[3], c,
+					    (int)(cl - 4), x + 4, v - 1, (int)(p + b - w), w, rest);
+			}
+			continue;
+		}
+		keep = xrealloc(keep, keepn + (b - a) + 2);
+		if (keepn > 0)
+			keep[keepn++] = '|';
+		memcpy(keep + keepn, x, b - a);
+		keepn += b - a;
+		keep[keepn] = '\0';
+	}
+	if (m == 1) {
+		free(keep);
+		return 0;
+	}
+	if (keep != NULL)
+		out[0] = xasprintf("(?:%s)%s", keep, rest);
+	else
+		out[0] = out[--m];
+	free(keep);
+	for (k = 0; k < m && !bad; k++) {
+		info = NULL;
+		ce = NULL;
+		if (hs_expression_info(out[k], 0, &info, &ce) != HS_SUCCESS ||
+		    info->unordered_matches)
+			bad = 1;
+		free(info);
+		if (ce != NULL)
+			hs_free_compile_error(ce);
+	}
+	if (bad) {
+		for (k = 0; k < m; k++)
+			free(out[k]);
+		return 0;
+	}
+	return m;
+}
+
 /* The number whose last digit is p[j - 1], and *k where it starts; -1 if none (or over 65535). */
 static long
 digits_before(const char *p, size_t j, size_t *k)
@@ -974,8 +1126,9 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 {
 	struct scan_db *db = NULL;
 	const char **pats = NULL;
-	char **trigs = NULL;
+	char **trigs = NULL, **alts = NULL;
 	unsigned int *flags = NULL, *ids = NULL, lead_max;
+	size_t nalts = 0, nhs;
 	hs_compile_error_t *ce = NULL;
 	size_t i;
 	int r = VT_ERR_INTERNAL;
@@ -1029,15 +1182,40 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 				pats[i] = trigs[i];
 				db->rt[i].tail_idx = (uint32_t)db->ntails;
 				db->tails[db->ntails++] = (uint32_t)i;
+			} else if (db->rt[i].lead_max == 0) {
+				/* a two-byte literal before a class: one pattern per byte of it */
+				char *o[SPLIT_MAX];
+				size_t m = alt_split(pats[i], rules[i].hs_flags, o, SPLIT_MAX), k;
+
+				if (m > 0) {
+					alts = xrealloc(alts, (nalts + m) * sizeof(*alts));
+					pats = xrealloc(pats, (n + nalts + m) * sizeof(*pats));
+					flags = xrealloc(flags, (n + nalts + m) * sizeof(*flags));
+					ids = xrealloc(ids, (n + nalts + m) * sizeof(*ids));
+					db->hs_rule = xrealloc(db->hs_rule,
+					    (nalts + m) * sizeof(*db->hs_rule));
+					pats[i] = o[0];
+					alts[nalts++] = o[0];
+					for (k = 1; k < m; k++) {
+						pats[n + db->nhs_extra] = o[k];
+						flags[n + db->nhs_extra] = rules[i].hs_flags;
+						ids[n + db->nhs_extra] = (unsigned int)(n +
+						    db->nhs_extra);
+						db->hs_rule[db->nhs_extra++] = (uint32_t)i;
+						alts[nalts++] = o[k];
+					}
+				}
 			}
 			flags[i] = rules[i].hs_flags;
 			ids[i] = (unsigned int)i;
 		}
-		if (hs_compile_multi(pats, flags, ids, (unsigned int)n, HS_MODE_STREAM,
+		nhs = n + db->nhs_extra;
+		if (hs_compile_multi(pats, flags, ids, (unsigned int)nhs, HS_MODE_STREAM,
 		    db->api->platform, &db->hs, &ce) != HS_SUCCESS) {
-			if (ce != NULL && ce->expression >= 0 && (size_t)ce->expression < n)
+			if (ce != NULL && ce->expression >= 0 && (size_t)ce->expression < nhs)
 				snprintf(err, SCAN_ERR_MAX, "rule %s: %s",
-				    rules[ce->expression].id, ce->message);
+				    rules[(size_t)ce->expression < n ? (size_t)ce->expression :
+				    db->hs_rule[(size_t)ce->expression - n]].id, ce->message);
 			else
 				snprintf(err, SCAN_ERR_MAX, "vectorscan: %s",
 				    ce != NULL ? ce->message : "compile failed");
@@ -1060,6 +1238,9 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 	for (i = 0; trigs != NULL && i < n; i++)
 		free(trigs[i]);
 	free(trigs);
+	for (i = 0; i < nalts; i++)
+		free(alts[i]);
+	free(alts);
 	free(pats);
 	free(flags);
 	free(ids);
@@ -1087,6 +1268,7 @@ scan_db_free(struct scan_db *db)
 	}
 	free(db->rt);
 	free(db->tails);
+	free(db->hs_rule);
 	pcre2_match_context_free(db->mctx);
 	pthread_mutex_destroy(&db->lock);
 	free(db);

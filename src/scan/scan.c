@@ -977,6 +977,8 @@ on_hs_match(unsigned int id, unsigned long long from, unsigned long long to, uns
 
 	(void)from;
 	(void)flags;
+	if (id >= s->db->nrules)
+		id = s->db->hs_rule[id - s->db->nrules]; /* a rule split in several (db.c alt_split) */
 	if (s->db->rt[id].tail != SCAN_TAIL_NONE) {
 		/*
 		 * A trigger: followed now when no earlier one of the rule waits and the block holds

@@ -130,6 +130,12 @@ struct scan_db {
 	pcre2_match_context *mctx;
 	uint32_t *tails;        /* indexes of the rules with a tail (rt[i].tail != 0) */
 	size_t ntails;
+	/*
+	 * Vectorscan ids nrules .. nrules + nhs_extra - 1: more patterns of a rule split in several
+	 * (db.c alt_split); hs_rule[id - nrules] is the rule.
+	 */
+	uint32_t *hs_rule;
+	size_t nhs_extra;
 
 	/* Vectorscan scratch is per scan call, not per stream: a small pool shared by threads. */
 	pthread_mutex_t lock;

@@ -1037,6 +1037,100 @@ test_rules_pad_ending(void **state)
 }
 
 /*
+ * A two-byte literal before a class in an alternative: Vectorscan gets one pattern per byte of the
+ * class, each reporting under its own id (db.c alt_split). Twilio's shape, with short runs so that
+ * matches are many, and a rule whose alternatives are all split (one of them also matching what a
+ * kept one matches: the same end from two patterns), compiled as written and in a group (not
+ * recognised: one pattern each), give the same raw matches one-shot, in random pieces and byte by
+ * byte on n bytes of the literals, hex and alphanumeric runs of every length around the bounds,
+ * word bytes before them (\b) and keywords.
+ */
+#define T_TW "(?:\\bAC[0-9a-f]{6}:|(?i:twilio)[ \\t]{0,4}=[ \\t]{0,4})[A-Za-z0-9]{8}" \
+	"(?:[^A-Za-z0-9]|\\z)"
+#define T_TW2 "(?:\\bAC[0-9a-f]{4}:|\\bSK[a-f]{4}:|\\bACa[0-9a-f]{3}:)[A-Za-z0-9]{4}" \
+	"(?:[^A-Za-z0-9]|\\z)"
+#define T_TW3 "(?:\\bAC[0-9a-f]{4}:|\\bSK[a-f]{4}:)[A-Za-z0-9]{4}(?:[^A-Za-z0-9]|\\z)"
+
+static uint8_t *
+split_text(size_t n)
+{
+	static const char *const piece[] = { "AC", "SK", "ACa", "xAC", " AC", "-SK", "Twilio = ",
+		"TWILIO=", "twilio  =\t", ":", " ", "\n", "=", "_", "ACAC" };
+	static const char hex[] = "0123456789abcdef";
+	static const char alnum[] = "AZaz09bfKx";
+	static const unsigned int hlen[] = { 2, 3, 4, 4, 5, 6, 6, 7 };
+	static const unsigned int alen[] = { 3, 4, 4, 5, 7, 8, 8, 9 };
+	uint8_t *t = malloc(n);
+	size_t o = 0;
+	const char *p;
+
+	assert_non_null(t);
+	while (o < n) {
+		p = piece[tail_next(VT_NELEM(piece))];
+		tail_put(t, &o, n, p, strlen(p));
+		tail_rand(t, &o, n, hex, hlen[tail_next(VT_NELEM(hlen))]);
+		if (tail_next(3) > 0)
+			tail_put(t, &o, n, ":", 1);
+		tail_rand(t, &o, n, tail_next(2) ? alnum : hex, alen[tail_next(VT_NELEM(alen))]);
+		if (tail_next(4) > 0)
+			tail_put(t, &o, n, tail_next(2) ? " \n" : ";\n", 1 + tail_next(2));
+	}
+	return t;
+}
+
+static void
+test_rules_alt_split(void **state)
+{
+	static const struct scan_rule as_is[] = {
+		{ "t-tw", "", SCAN_SEV_LOW, T_TW, 0, 64, NULL, tail_pos, NULL },
+		{ "t-tw2", "", SCAN_SEV_LOW, T_TW2, 0, 64, NULL, tail_pos, NULL },
+		{ "t-tw3", "", SCAN_SEV_LOW, T_TW3, 0, 64, NULL, tail_pos, NULL },
+	};
+	static const struct scan_rule grouped[] = {
+		{ "t-tw", "", SCAN_SEV_LOW, "(?:" T_TW ")", 0, 64, NULL, tail_pos, NULL },
+		{ "t-tw2", "", SCAN_SEV_LOW, "(?:" T_TW2 ")", 0, 64, NULL, tail_pos, NULL },
+		{ "t-tw3", "", SCAN_SEV_LOW, "(?:" T_TW3 ")", 0, 64, NULL, tail_pos, NULL },
+	};
+	struct scan_db *db = NULL, *whole = NULL, *dflt = NULL;
+	char err[SCAN_ERR_MAX];
+	const size_t n = 300000, nbyte = 30000;
+	size_t *cuts = malloc(n * sizeof(*cuts)), i, tw = 0, tw2 = 0, tw3 = 0, twa = 0, twk = 0;
+	uint8_t *t = split_text(n);
+
+	(void)state;
+	assert_non_null(cuts);
+	if (scan_db_open_rules(as_is, VT_NELEM(as_is), &db, err) != 0 ||
+	    scan_db_open_rules(grouped, VT_NELEM(grouped), &whole, err) != 0 ||
+	    scan_db_open(&dflt, err) != 0)
+		fail_msg("scan_db_open_rules: %s", err);
+	/*
+	 * 16 more for t-tw ("AC" + each hex digit), 16 + 6 for t-tw2 ("\\bACa" is no class: kept
+	 * under the rule's own id), 16 + 6 - 1 for t-tw3 (nothing kept: a split one takes its id)
+	 */
+	for (i = 0; i < db->nhs_extra; i++) {
+		tw += db->hs_rule[i] == 0;
+		tw2 += db->hs_rule[i] == 1;
+		tw3 += db->hs_rule[i] == 2;
+	}
+	assert_int_equal(tw, 16);
+	assert_int_equal(tw2, 22);
+	assert_int_equal(tw3, 21);
+	assert_int_equal(whole->nhs_extra, 0);
+	for (i = 0; i < dflt->nhs_extra; i++) {
+		twa += strcmp(dflt->rules[dflt->hs_rule[i]].id, "twilio-auth-token") == 0;
+		twk += strcmp(dflt->rules[dflt->hs_rule[i]].id, "twilio-api-key-secret") == 0;
+	}
+	assert_int_equal(twa, 16);
+	assert_int_equal(twk, 16);
+	both_ways(db, whole, as_is, VT_NELEM(as_is), 50, t, n, nbyte, cuts, "alt split");
+	free(cuts);
+	free(t);
+	scan_db_free(db);
+	scan_db_free(whole);
+	scan_db_free(dflt);
+}
+
+/*
  * db.c inner_set: a candidate is not tried against an end past the first byte outside the bytes
  * its pattern can hold before its last group. Compiled as written and in a group (db.c does not
  * recognise it: every end is tried), the raw matches must be the same, one-shot, in random
@@ -1787,6 +1881,7 @@ main(void)
 		cmocka_unit_test(test_rules_head_lines),
 		cmocka_unit_test(test_rules_pem_endings),
 		cmocka_unit_test(test_rules_pad_ending),
+		cmocka_unit_test(test_rules_alt_split),
 		cmocka_unit_test(test_rules_inner_set),
 		cmocka_unit_test(test_ansi_inside_and_around),
 		cmocka_unit_test(test_ansi_long_sequences),
