@@ -400,39 +400,52 @@ histogram(const uint8_t *p, size_t n, uint32_t cnt[static 256])
 		cnt[i] += c2[i];
 }
 
-/* Shannon entropy of n bytes with histogram cnt, in bits per byte (summed in byte order). */
+/*
+ * Shannon entropy of n bytes with histogram cnt, in bits per byte (summed in byte order). The
+ * counts above 1 are picked out 4 at a time (SSE2) and summed in the same order: no branch per
+ * count for random data to mispredict.
+ */
 static double
 entropy_of(const uint32_t cnt[static 256], size_t n)
 {
+	uint64_t many[4] = {0, 0, 0, 0}, w;
 	double sum = 0;
 	size_t i;
 
+#ifdef __SSE2__
+	const __m128i one = _mm_set1_epi32(1);
+
+	/* counts are at most SCAN_RULE_MAX_LEN: a signed compare is exact */
+	for (i = 0; i < 256; i += 4)
+		many[i / 64] |= (uint64_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(
+		    _mm_loadu_si128((const __m128i *)(cnt + i)), one))) << (i % 64);
+#else
 	for (i = 0; i < 256; i++)
-		if (cnt[i] > 1)
-			sum += (double)cnt[i] * log2_n(cnt[i]);
+		many[i / 64] |= (uint64_t)(cnt[i] > 1) << (i % 64);
+#endif
+	for (i = 0; i < 4; i++) {
+		for (w = many[i]; w != 0; w &= w - 1) {
+			const uint32_t c = cnt[i * 64 + (size_t)__builtin_ctzll(w)];
+
+			sum += (double)c * log2_n(c);
+		}
+	}
 	return log2_n(n) - sum / (double)n;
 }
 
 /*
- * Shannon entropy of the bytes, in bits per byte. A short value (a token: most calls) counts only
- * the bytes it holds and sums over them in byte order through a bitmap of the values seen: the
- * same terms in the same order as entropy_of, so the same double, without two passes over 256
- * counts.
+ * entropy_of the n (1..128) bytes at p, counting only the bytes they hold and summing over them
+ * in byte order through a bitmap of the values seen: the same terms in the same order, so the
+ * same double, without passes over 256 counts. *most = the largest count.
  */
 static double
-entropy(const uint8_t *p, size_t n)
+entropy_short(const uint8_t *p, size_t n, uint32_t *most)
 {
-	uint32_t cnt[256];
+	uint32_t cnt[256], mx = 0;
 	uint64_t seen[4] = {0, 0, 0, 0}, w;
 	double sum = 0;
 	size_t i;
 
-	if (n == 0)
-		return 0;
-	if (n > 128) {
-		histogram(p, n, cnt);
-		return entropy_of(cnt, n);
-	}
 	/* all counts cleared (a few vector stores) rather than a mispredicted branch per new byte */
 	memset(cnt, 0, sizeof(cnt));
 	for (i = 0; i < n; i++) {
@@ -445,10 +458,49 @@ entropy(const uint8_t *p, size_t n)
 		for (w = seen[i]; w != 0; w &= w - 1) {
 			const uint32_t c = cnt[i * 64 + (size_t)__builtin_ctzll(w)];
 
+			mx = c > mx ? c : mx;
 			if (c > 1)
 				sum += (double)c * log2_n(c);
 		}
 	}
+	*most = mx;
+	return log2_n(n) - sum / (double)n;
+}
+
+/* Shannon entropy of the bytes, in bits per byte. */
+static double
+entropy(const uint8_t *p, size_t n)
+{
+	uint32_t cnt[256], most;
+
+	if (n == 0)
+		return 0;
+	if (n > 128) {
+		histogram(p, n, cnt);
+		return entropy_of(cnt, n);
+	}
+	return entropy_short(p, n, &most);
+}
+
+double
+scan_rules_entropy(const uint8_t *p, size_t n)
+{
+	return entropy(p, n);
+}
+
+double
+scan_rules_entropy_hist(const uint8_t *p, size_t n)
+{
+	uint32_t cnt[256];
+	double sum = 0;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	histogram(p, n, cnt);
+	for (i = 0; i < 256; i++)
+		if (cnt[i] > 1)
+			sum += (double)cnt[i] * log2_n(cnt[i]);
 	return log2_n(n) - sum / (double)n;
 }
 
@@ -697,14 +749,26 @@ plausible(const uint8_t *p, size_t n, unsigned h10)
 			return 0;
 		return entropy(p, n) * 10.0 >= (double)h10;
 	}
-	/* placeholder() of a long value and entropy() from one histogram */
+	/* placeholder() of a long value and entropy() from one set of counts */
 	if (allowlisted(p, n))
 		return 0;
+	if (n <= 128) {
+		uint32_t most;
+		const double h = entropy_short(p, n, &most);
+
+		return most <= n / 2 && h * 10.0 >= (double)h10;
+	}
 	histogram(p, n, cnt);
 	for (i = 0; i < 256; i++)
 		if (cnt[i] > n / 2)
 			return 0;
 	return entropy_of(cnt, n) * 10.0 >= (double)h10;
+}
+
+int
+scan_rules_plausible(const uint8_t *p, size_t n, unsigned int h10)
+{
+	return plausible(p, n, h10);
 }
 
 /* ---- checksums and decoders --------------------------------------------------------------- */

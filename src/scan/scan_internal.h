@@ -244,6 +244,11 @@ int scan_rules_all_in(const uint8_t *p, size_t n, int k);
  * gen_kind) may start, SIZE_MAX if none.
  */
 size_t scan_rules_gen_prev(int kind, const uint8_t *m, size_t k);
+/* Shannon entropy in bits per byte: as the validators compute it, and from a full histogram. */
+double scan_rules_entropy(const uint8_t *p, size_t n);
+double scan_rules_entropy_hist(const uint8_t *p, size_t n);
+/* 1 if the value is random-looking: no placeholder, at least h10 / 10 bits per byte. */
+int scan_rules_plausible(const uint8_t *p, size_t n, unsigned int h10);
 /*
  * The start of a token that ends at e in m: the longest body l, r >= l >= max(lo, 1), that one of
  * the np (<= 8) prefixes precedes (the first in order at that l); *body = l, *which = the prefix.

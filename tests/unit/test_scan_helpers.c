@@ -10,6 +10,8 @@
  *   byte is.
  * - the class runs (b64_run 16 bytes at a time, run_back and all_in 8 at a time): every byte
  *   value at every position of runs of 0..48 bytes of a class.
+ * - entropy() (sparse counts up to 128 bytes, the counts above 1 picked 4 at a time after) and
+ *   plausible() (the same counts for its majority test up to 128 bytes): bit for bit.
  * - gen_assign's scan for keyword starts (16 bytes at a time, right to left): every byte value
  *   at every position, from every end, for every kind.
  * On random values over alphabets dense in the bytes that matter and on crafted ones (every word
@@ -386,6 +388,56 @@ test_gen_prev(void **state)
 	assert_true(checks > 200000);
 }
 
+/*
+ * entropy() is the histogram's, to the bit, at every length (the sparse path up to 128 bytes,
+ * the SSE2 pick of the counts above 1 after); plausible() is !placeholder() && entropy >= h10/10
+ * at every length, values with a byte at, just under and just over half of them included.
+ */
+static void
+test_entropy_plausible(void **state)
+{
+	static const char *const alphas[] = {
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+		"0123456789abcdef", "ab", "aaaaaaab", "EXAMPLExample.<",
+	};
+	static const unsigned int h10s[] = {30, 33, 35, 40, 45};
+	uint8_t v[600];
+	size_t t, n, i, a, plausibles = 0, checks = 0;
+
+	(void)state;
+	for (t = 0; t < 60000; t++) {
+		double e1, e2;
+		unsigned int h10;
+		int want;
+
+		n = t < 6000 ? t % 600 : next() % 300;
+		a = next() % 7;
+		if (a < 5) {
+			fill(v, n, alphas[a]);
+		} else {
+			for (i = 0; i < n; i++)
+				v[i] = (uint8_t)next();
+		}
+		if (a == 6 && n > 0) { /* one byte at about half of them */
+			const size_t half = n / 2 + (size_t)(next() % 3) - 1;
+
+			for (i = 0; i < half && i < n; i++)
+				v[i] = 'Q';
+		}
+		e1 = scan_rules_entropy(v, n);
+		e2 = scan_rules_entropy_hist(v, n);
+		if (memcmp(&e1, &e2, sizeof(e1)) != 0)
+			fail_msg("entropy of %zu bytes: %.17g, histogram %.17g", n, e1, e2);
+		h10 = h10s[next() % 5];
+		want = n > 0 && !scan_rules_placeholder(v, n) && e2 * 10.0 >= (double)h10;
+		if (scan_rules_plausible(v, n, h10) != want)
+			fail_msg("plausible of %zu bytes (h10 %u): %d", n, h10, !want);
+		plausibles += (size_t)want;
+		checks++;
+	}
+	assert_true(plausibles > 5000 && plausibles + 5000 < checks);
+}
+
 int
 main(void)
 {
@@ -395,6 +447,7 @@ main(void)
 		cmocka_unit_test(test_tok_start),
 		cmocka_unit_test(test_class_runs),
 		cmocka_unit_test(test_gen_prev),
+		cmocka_unit_test(test_entropy_plausible),
 	};
 
 	if (secmem_init() != 0)
