@@ -5,7 +5,9 @@
  * PCRE2_ENDANCHORED and JIT, which finds the leftmost start of a match once Vectorscan has
  * reported where it ends (docs/scanner.md, "Matching"). Both are read-only once built and shared
  * by every thread; the only mutable part is a small pool of Vectorscan scratch spaces, taken for
- * the length of one scan call.
+ * the length of one scan call. The Vectorscan database of the built-in rules is compiled at build
+ * time (src/tools/scan_dbgen.c) and deserialized here when it is exactly what would be compiled
+ * (hs_digest, hs_prebuilt): compiling it costs ~0.3 s at every start.
  */
 #include "scan/scan_internal.h"
 
@@ -14,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "base/err.h"
 
@@ -1120,6 +1124,154 @@ scan_hs_pin(int on)
 	hs_api_init();
 }
 
+/* ---- the built-in database compiled at build time ------------------------------------------ */
+static const unsigned char *blob_bytes;
+static size_t blob_len;
+static const uint8_t *blob_digest;
+static int blob_chosen; /* 0: the linked one (scan_db_blob), 1: blob_* (tests) */
+
+/* The blob to use: the linked one unless a test chose another. 0 if there is none. */
+static int
+blob_get(const unsigned char **b, size_t *len, const uint8_t **d)
+{
+	if (blob_chosen) {
+		*b = blob_bytes;
+		*len = blob_len;
+		*d = blob_digest;
+	} else if (scan_db_blob != NULL && &scan_db_blob_len != NULL &&
+	    scan_db_blob_digest != NULL) {
+		*b = scan_db_blob;
+		*len = scan_db_blob_len;
+		*d = scan_db_blob_digest;
+	} else {
+		return 0;
+	}
+	return *b != NULL && *len > 0 && *d != NULL;
+}
+
+int
+scan_db_blob_linked(const void **blob, size_t *len, const uint8_t **digest)
+{
+	const unsigned char *b;
+	const uint8_t *d;
+	size_t l;
+
+	blob_chosen = 0;
+	if (!blob_get(&b, &l, &d))
+		return 0;
+	if (blob != NULL)
+		*blob = b;
+	if (len != NULL)
+		*len = l;
+	if (digest != NULL)
+		*digest = d;
+	return 1;
+}
+
+void
+scan_db_blob_use(const void *blob, size_t len, const uint8_t *digest)
+{
+	blob_bytes = blob;
+	blob_len = len;
+	blob_digest = digest;
+	blob_chosen = 1;
+}
+
+static void
+hash_u64(crypto_generichash_state *st, uint64_t v)
+{
+	uint8_t b[8];
+	size_t i;
+
+	for (i = 0; i < sizeof(b); i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	VT_ASSERT(crypto_generichash_update(st, b, sizeof(b)) == 0);
+}
+
+/*
+ * The digest of one hs_compile_multi(pats, flags, ids, n, HS_MODE_STREAM, plat) call: every
+ * input of it, the fields of the platform it compiles for (the host's when plat is NULL), and
+ * the version of Vectorscan. Equal digests: the same database. -1 if the host's platform is
+ * unknown (then no blob is used).
+ */
+static int
+hs_digest(const char *const *pats, const unsigned int *flags, const unsigned int *ids, size_t n,
+    const hs_platform_info_t *plat, uint8_t out[static SCAN_DB_DIGEST_LEN])
+{
+	static const char tag[] = "vaultterm scan_db hs_compile_multi v1";
+	crypto_generichash_state st;
+	hs_platform_info_t host;
+	const char *v = hs_version();
+	size_t i, l;
+
+	if (plat == NULL) {
+		if (hs_populate_platform(&host) != HS_SUCCESS)
+			return -1;
+	}
+	VT_ASSERT(crypto_generichash_init(&st, NULL, 0, SCAN_DB_DIGEST_LEN) == 0);
+	VT_ASSERT(crypto_generichash_update(&st, (const uint8_t *)tag, sizeof(tag)) == 0);
+	l = strlen(v);
+	hash_u64(&st, l);
+	VT_ASSERT(crypto_generichash_update(&st, (const uint8_t *)v, l) == 0);
+	hash_u64(&st, HS_MODE_STREAM);
+	hash_u64(&st, plat == NULL); /* compiled for the host's CPU, or for plat */
+	if (plat == NULL)
+		plat = &host;
+	hash_u64(&st, plat->tune);
+	hash_u64(&st, plat->cpu_features);
+	hash_u64(&st, plat->reserved1);
+	hash_u64(&st, plat->reserved2);
+	hash_u64(&st, n);
+	for (i = 0; i < n; i++) {
+		l = strlen(pats[i]);
+		hash_u64(&st, ids[i]);
+		hash_u64(&st, flags[i]);
+		hash_u64(&st, l);
+		VT_ASSERT(crypto_generichash_update(&st, (const uint8_t *)pats[i], l) == 0);
+	}
+	VT_ASSERT(crypto_generichash_final(&st, out, SCAN_DB_DIGEST_LEN) == 0);
+	return 0;
+}
+
+/*
+ * The database compiled at build time, if there is one and its digest is the one of what would
+ * be compiled now: *hs deserialized from it, 1. Else 0: compile.
+ */
+static int
+hs_prebuilt(const uint8_t digest[static SCAN_DB_DIGEST_LEN], hs_database_t **hs)
+{
+	const unsigned char *b;
+	const uint8_t *d;
+	size_t len;
+
+	if (!blob_get(&b, &len, &d) || !vt_ct_eq(d, digest, SCAN_DB_DIGEST_LEN))
+		return 0;
+	if (hs_deserialize_database((const char *)b, len, hs) != HS_SUCCESS) {
+		*hs = NULL;
+		return 0;
+	}
+	return 1;
+}
+
+int
+scan_db_prebuilt(const struct scan_db *db)
+{
+	return db->prebuilt;
+}
+
+int
+scan_db_serialize(const struct scan_db *db, char **bytes, size_t *len,
+    uint8_t digest[static SCAN_DB_DIGEST_LEN])
+{
+	*bytes = NULL;
+	*len = 0;
+	if (db->hs == NULL || !db->digest_ok ||
+	    hs_serialize_database(db->hs, bytes, len) != HS_SUCCESS)
+		return VT_ERR_INTERNAL;
+	memcpy(digest, db->digest, SCAN_DB_DIGEST_LEN);
+	return 0;
+}
+
 int
 scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out,
     char err[static SCAN_ERR_MAX])
@@ -1210,7 +1362,11 @@ scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out
 			ids[i] = (unsigned int)i;
 		}
 		nhs = n + db->nhs_extra;
-		if (hs_compile_multi(pats, flags, ids, (unsigned int)nhs, HS_MODE_STREAM,
+		db->digest_ok = hs_digest(pats, flags, ids, nhs, db->api->platform,
+		    db->digest) == 0;
+		if (db->digest_ok && hs_prebuilt(db->digest, &db->hs))
+			db->prebuilt = 1;
+		else if (hs_compile_multi(pats, flags, ids, (unsigned int)nhs, HS_MODE_STREAM,
 		    db->api->platform, &db->hs, &ce) != HS_SUCCESS) {
 			if (ce != NULL && ce->expression >= 0 && (size_t)ce->expression < nhs)
 				snprintf(err, SCAN_ERR_MAX, "rule %s: %s",

@@ -92,7 +92,10 @@ typedef int (*scan_match_fn)(void *ud, const struct scan_match *m);
 
 /* ---- the compiled rules ----------------------------------------------------------------- */
 struct scan_db;
-/* Compiles SCAN_RULES; VT_ERR_INTERNAL with Vectorscan's message in err if a rule is bad. */
+/*
+ * Compiles SCAN_RULES (Vectorscan's part comes from the build when the executable links it:
+ * scan_db_prebuilt); VT_ERR_INTERNAL with Vectorscan's message in err if a rule is bad.
+ */
 int scan_db_open(struct scan_db **out, char err[static SCAN_ERR_MAX]) VT_WUR;
 /*
  * Compiles rules[0 .. n) (borrowed: they must outlive the database); n may be 0 (fingerprints
@@ -105,6 +108,12 @@ int scan_db_open(struct scan_db **out, char err[static SCAN_ERR_MAX]) VT_WUR;
 int scan_db_open_rules(const struct scan_rule *rules, size_t n, struct scan_db **out,
     char err[static SCAN_ERR_MAX]) VT_WUR;
 void scan_db_free(struct scan_db *db);
+/*
+ * 1 if db's Vectorscan database is the one compiled at build time (the built-in rules, when the
+ * executable links it and it was compiled from exactly the same patterns for this platform and
+ * this Vectorscan), 0 if it was compiled when opened.
+ */
+int scan_db_prebuilt(const struct scan_db *db);
 /* The rules compiled into db, in order (for listings, tests, the bench). */
 size_t scan_db_rule_count(const struct scan_db *db);
 const struct scan_rule *scan_db_rule(const struct scan_db *db, size_t i);

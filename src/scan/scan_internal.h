@@ -26,6 +26,8 @@
 #define SCAN_STR_MAX 4096
 /* Backtracking budget of one start search (PCRE2 match limit); past it the start is estimated. */
 #define SCAN_PCRE_MATCH_LIMIT 200000
+/* BLAKE2b digest of a compiled database's inputs (db.c hs_digest) */
+#define SCAN_DB_DIGEST_LEN 32
 
 /* 1 if byte c is in set, a 256-bit set of bytes (bit c & 7 of set[c >> 3]). */
 static inline int
@@ -136,6 +138,13 @@ struct scan_db {
 	 */
 	uint32_t *hs_rule;
 	size_t nhs_extra;
+	/*
+	 * BLAKE2b of what was handed to Vectorscan (db.c hs_digest); prebuilt: hs came from the
+	 * database compiled at build time (scan_db_blob) because its digest was this one.
+	 */
+	uint8_t digest[SCAN_DB_DIGEST_LEN];
+	int digest_ok;
+	int prebuilt;
 
 	/* Vectorscan scratch is per scan call, not per stream: a small pool shared by threads. */
 	pthread_mutex_t lock;
@@ -145,6 +154,26 @@ struct scan_db {
 };
 
 hs_scratch_t *scan_db_scratch_get(const struct scan_db *db);
+/*
+ * The built-in database compiled at build time (src/tools/scan_dbgen.c writes them into the
+ * build dir's scan_db_blob.c, which the executables link; vtcore only declares them, weak):
+ * hs_serialize_database's bytes and the digest of what was compiled. scan_db_open_rules()
+ * deserializes the blob instead of compiling only when the digest of what it is about to compile
+ * is that one (same patterns, flags, ids, mode, platform and Vectorscan version).
+ */
+extern const unsigned char scan_db_blob[] __attribute__((weak));
+extern const size_t scan_db_blob_len __attribute__((weak));
+extern const unsigned char scan_db_blob_digest[SCAN_DB_DIGEST_LEN] __attribute__((weak));
+/* For the generator: db's Vectorscan database serialized (free() it) and its digest. */
+int scan_db_serialize(const struct scan_db *db, char **bytes, size_t *len,
+    uint8_t digest[static SCAN_DB_DIGEST_LEN]) VT_WUR;
+/*
+ * Tests only, not thread-safe: the blob scan_db_open_rules() may use from now on (NULL: none),
+ * instead of the linked one; scan_db_blob_linked() restores the linked one and returns 1 if there
+ * is one (its bytes in *blob, *len and *digest when those are not NULL).
+ */
+void scan_db_blob_use(const void *blob, size_t len, const uint8_t *digest);
+int scan_db_blob_linked(const void **blob, size_t *len, const uint8_t **digest);
 void scan_db_scratch_put(const struct scan_db *db, hs_scratch_t *s);
 
 /*
