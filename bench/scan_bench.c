@@ -222,7 +222,7 @@ main(int argc, char **argv)
 	size_t n = 0, found = 0, i, k, nfp;
 	struct scan_fp fp[2];
 	uint8_t *b = NULL;
-	double rules, withfp, red, filt, filt_portable;
+	double rules, withfp, red, filt, filt_portable, t_open;
 
 	const char *file = NULL;
 
@@ -232,10 +232,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: scan_bench [MB | FILE] [feed bytes]\n");
 		return 2;
 	}
+	t_open = bench_cpu_now();
 	if (secmem_init() != 0 || scan_db_open(&db, err) != 0) {
 		fprintf(stderr, "scan_bench: %s\n", err);
 		return 1;
 	}
+	t_open = bench_cpu_now() - t_open;
+	fprintf(stderr, "scan_bench: rule database %s, opened in %.0f ms of CPU\n",
+	    scan_db_prebuilt(db) ? "compiled at build time" : "compiled at start-up",
+	    t_open * 1e3);
 	if (file != NULL) {
 		if ((b = bench_slurp(file, &n)) == NULL) {
 			fprintf(stderr, "scan_bench: cannot read %s\n", file);
