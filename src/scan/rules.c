@@ -199,6 +199,14 @@ scan_rules_b64_run(const uint8_t *p, size_t n, int pad)
 	return b64_run(p, n, pad);
 }
 
+/* 1 if all 8 bytes at q are of class k: one branch, not eight. */
+static inline int
+cc_all8(const uint8_t *q, enum cc k)
+{
+	return (int)((CC_TAB[q[0]] & CC_TAB[q[1]] & CC_TAB[q[2]] & CC_TAB[q[3]] & CC_TAB[q[4]] &
+	    CC_TAB[q[5]] & CC_TAB[q[6]] & CC_TAB[q[7]]) >> k & 1u);
+}
+
 static int
 all_in(const uint8_t *p, size_t n, enum cc k)
 {
@@ -206,13 +214,9 @@ all_in(const uint8_t *p, size_t n, enum cc k)
 
 	if (k == CC_B64 || k == CC_B64PAD)
 		return b64_run(p, n, k == CC_B64PAD) == n;
-	for (i = 0; i + 8 <= n; i += 8) {
-		const uint8_t *q = p + i;
-
-		if (!((CC_TAB[q[0]] & CC_TAB[q[1]] & CC_TAB[q[2]] & CC_TAB[q[3]] & CC_TAB[q[4]] &
-		    CC_TAB[q[5]] & CC_TAB[q[6]] & CC_TAB[q[7]]) >> k & 1u))
+	for (i = 0; i + 8 <= n; i += 8)
+		if (!cc_all8(p + i, k))
 			return 0;
-	}
 	for (; i < n; i++)
 		if (!cc_has(k, p[i]))
 			return 0;
@@ -321,15 +325,9 @@ run_back(const uint8_t *m, size_t e, enum cc k, size_t cap)
 	const size_t lim = cap < e ? cap : e;
 	size_t r = 0;
 
-	/* 8 bytes a step while all of them are in k (one branch, not eight), then byte by byte */
-	while (r + 8 <= lim) {
-		const uint8_t *q = m + e - r - 8;
-
-		if (!((CC_TAB[q[0]] & CC_TAB[q[1]] & CC_TAB[q[2]] & CC_TAB[q[3]] & CC_TAB[q[4]] &
-		    CC_TAB[q[5]] & CC_TAB[q[6]] & CC_TAB[q[7]]) >> k & 1u))
-			break;
+	/* 8 bytes a step while all of them are in k, then byte by byte */
+	while (r + 8 <= lim && cc_all8(m + e - r - 8, k))
 		r += 8;
-	}
 	while (r < lim && cc_has(k, m[e - 1 - r]))
 		r++;
 	return r;
@@ -1786,8 +1784,7 @@ vendor_tables_init(void)
 			VT_ASSERT(c >= 'a' && c <= 'z');
 			GEN_FIRST_LOW[k][w] = c;
 			GEN_FIRST[k][c] = 1;
-			if (c >= 'a' && c <= 'z')
-				GEN_FIRST[k][c - 'a' + 'A'] = 1;
+			GEN_FIRST[k][c - 'a' + 'A'] = 1;
 		}
 		for (; w < 4; w++)
 			GEN_FIRST_LOW[k][w] = GEN_FIRST_LOW[k][0];

@@ -407,8 +407,12 @@ scan_fp_bloom_word(const struct scan_fpset *s, uint64_t key)
 static inline uint64_t
 scan_fp_bloom_mask(uint64_t key)
 {
-	return (uint64_t)1 << ((key >> 8) & 63) | (uint64_t)1 << ((key >> 14) & 63) |
-	    (uint64_t)1 << ((key >> 20) & 63) | (uint64_t)1 << ((key >> 26) & 63);
+	uint64_t m = 0;
+	int i;
+
+	for (i = 0; i < SCAN_FP_BLOOM_K; i++)
+		m |= (uint64_t)1 << ((key >> (8 + 6 * i)) & 63);
+	return m;
 }
 
 /* 0 when the set holds no such slot key (nslots > 0); 1 when it may. */
