@@ -370,7 +370,7 @@ rule_findings(size_t r, const char *t, size_t n, int check_window, struct spans 
 	if (getenv("RULES_DEBUG") != NULL)
 		fprintf(stderr, "debug: %s: %zu ends in %zu bytes\n", ru->id, e.n, n);
 	for (i = 0; i < e.n; i++) {
-		size_t st;
+		size_t st = 0; /* fail_msg() does not return */
 
 		if (leftmost(r, t, (size_t)e.v[i], &st) != 0)
 			fail_msg("rule %s: Vectorscan ends at %llu, PCRE2 finds no start", ru->id,
